@@ -1,0 +1,103 @@
+"""Who may see and do what — the only place in xinfang that decides it.
+
+Views, exports, documents and commands all go through `cases_visible_to`, `get_case_for_user` and
+`check_transition`. A case the user may not see is reported as missing (404), never as forbidden,
+so its existence does not leak.
+"""
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from xinfang.orgs.models import Role
+
+from .models import Case, CaseOrgan, Category
+
+
+class WorkflowError(Exception):
+    """A refused action, with a message for the user. Nothing has been changed."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.message, self.field = str(message), field
+        super().__init__(self.message)
+
+
+# Roles that oversee the organs below their own (they see the subtree, they do not act on it).
+OVERSIGHT_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.ANALYST)
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """Cases `user` may see: those that are or were at the user's organ; for supervisors, leaders
+    and analysts, at any organ in their organ's subtree. 检举控告 cases are never visible to the
+    accused organ (Art.30 ¶3)."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    if user.is_superuser:
+        return Case.objects.all()
+    if user.organ_id is None:
+        return Case.objects.none()
+    if user.has_role(*OVERSIGHT_ROLES):
+        organ_ids = user.organ.descendant_ids()
+        links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id__in=organ_ids)
+    else:
+        links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id=user.organ_id)
+    return Case.objects.filter(Exists(links)).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
+
+
+def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
+    """The case if `user` may see it (and, with write=True, act at its current organ); else 404."""
+    try:
+        case = cases_visible_to(user).select_related("bureau", "current_organ", "topic", "region").get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("信访事项不存在或无权查看")) from None
+    if write and user.organ_id not in {case.current_organ_id, case.bureau_id}:
+        raise Http404(_("信访事项不存在或无权查看"))
+    return case
+
+
+def acting_organ_id(case: Case, where: str) -> set[int]:
+    """The organ(s) whose staff perform a transition of the given `where` kind on `case`."""
+    if where == "holder":
+        return {case.current_organ_id}
+    if where == "superior":
+        # 复查/复核 requests go to the organ one level above the one that decided (Art.35, Art.36).
+        decided_by = case.current_organ if case.state != "replied" else (case.handling_organ or case.current_organ)
+        return {decided_by.parent_id} if decided_by and decided_by.parent_id else set()
+    if where == "involved":
+        return {i for i in (case.bureau_id, case.handling_organ_id, case.current_organ_id) if i}
+    raise ValueError(where)
+
+
+def transition_refusal(user, case: Case, name: str) -> str | None:
+    """Why `user` may not perform transition `name` on `case` now, or None if they may."""
+    from .workflow import TRANSITIONS
+
+    t = TRANSITIONS[name]
+    if not getattr(user, "is_authenticated", False) or user.organ_id is None:
+        return _("只有机关工作人员可以办理信访事项。")
+    if case.state not in t.sources:
+        return _("该信访事项当前状态为“%(state)s”,不能进行“%(action)s”。") % {"state": case.get_state_display(), "action": t.label}
+    if not user.has_role(*t.roles):
+        roles = "、".join(str(Role(r).label) for r in t.roles)
+        return _("“%(action)s”须由%(roles)s办理。") % {"action": t.label, "roles": roles}
+    if user.organ_id not in acting_organ_id(case, t.where):
+        return _("“%(action)s”不属于本机关的办理权限。") % {"action": t.label}
+    return None
+
+
+def check_transition(user, case: Case, name: str) -> None:
+    reason = transition_refusal(user, case, name)
+    if reason:
+        raise WorkflowError(reason)
+
+
+def allowed_transitions(user, case: Case) -> list[str]:
+    """Names of the transitions `user` may start on `case` now (for showing action buttons)."""
+    from .workflow import TRANSITIONS
+
+    return [n for n, t in TRANSITIONS.items() if t.sources and transition_refusal(user, case, n) is None]
+
+
+def may_register(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.organ_id and user.has_role(Role.REGISTRAR))

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "信访工作平台管理"
+admin.site.site_title = "信访工作平台"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("xinfang.handling.urls")),
+    path("", include("xinfang.intake.urls")),
+    path("", include("xinfang.documents.urls")),
+]
