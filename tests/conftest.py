@@ -4,7 +4,8 @@ A small city: 江州市信访局 (the bureau) with 住建局 and 人社局 (hand
 organ, also the accused organ of a 检举控告 case), 市纪委监委, 市委政法委, 江州市人民政府 above
 the organs (receives 复查), 省政府 above the city (receives 复核), and 东湖区信访局 below.
 
-Time is frozen at 2026-06-01 09:00 (Asia/Shanghai) unless a test moves it.
+Time is frozen at 2026-06-01 09:00 (Asia/Shanghai) unless a test moves it; tests marked
+`browser` get a clock that ticks from that instant.
 """
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ VALID_ID = "110101199003074477"  # checksum-valid sample resident ID
 
 @pytest.fixture(autouse=True)
 def frozen_time(request):
-    if request.node.get_closest_marker("browser"):
-        yield None  # a live browser needs real time
-        return
-    with time_machine.travel(NOW, tick=False) as traveller:
+    # A live server and a browser need a clock that moves; it starts at the same instant.
+    tick = request.node.get_closest_marker("browser") is not None
+    with time_machine.travel(NOW, tick=tick) as traveller:
         yield traveller
 
 
