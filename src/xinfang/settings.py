@@ -74,6 +74,8 @@ def parse_database_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            # One test database per process, so parallel test runs never drop each other's.
+            "TEST": {"NAME": f"test_{name}_{os.getpid()}"},
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (use sqlite or postgres)")
 
