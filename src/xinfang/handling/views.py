@@ -59,21 +59,24 @@ def inbox(request):
     user = request.user
     today = timezone.localdate()
     tabs = inbox_tabs(today)
-    current = request.GET.get("tab") or "pending"
-    if current not in {code for code, _label, _q in tabs}:
-        current = "pending"
     if user.organ_id is None:
         base = cases_visible_to(user).none()
     else:
         base = cases_visible_to(user).filter(current_organ_id=user.organ_id, state__in=INBOX_STATES)
     counts = base.aggregate(**{code: Count("pk", filter=q) for code, _label, q in tabs})
+    current = request.GET.get("tab")
+    if current not in counts:
+        # Open on the first tab with work in it (a bureau on 待转送, an organ on 待受理 …).
+        current = next((code for code, _label, _q in tabs if counts[code]), "pending")
     tab_filter = dict((code, q) for code, _label, q in tabs)[current]
     cases = base.filter(tab_filter).select_related("current_organ").prefetch_related("petitioners")
     if current == "replied":
         cases = cases.order_by("-replied_at", "-pk")
     else:
         cases = cases.order_by(F("due_on").asc(nulls_last=True), "received_at", "pk")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(cases, PAGE_SIZE)
+    paginator.count = counts[current] or 0  # already counted with the tabs: spare a second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "handling/inbox.html", {
         "tabs": [{"code": code, "label": label, "count": counts[code] or 0, "active": code == current}
                  for code, label, _q in tabs],
