@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,7 +81,10 @@ def _rules() -> dict[str, Rule]:
 
 def _lock(case: Case) -> Case:
     """Re-read `case` under a row lock (PostgreSQL) / the write lock (SQLite, IMMEDIATE mode)."""
-    return Case.objects.select_for_update().select_related("current_organ", "handling_organ", "bureau").get(pk=case.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
+    # select_related makes for handling_organ; only the case row needs the lock.
+    return (Case.objects.select_for_update(of=("self",))
+            .select_related("current_organ", "handling_organ", "bureau").get(pk=case.pk))
 
 
 def _calendar_guard(fn):
@@ -196,6 +199,13 @@ def _window(case: Case, rule_code: str) -> Deadline | None:
     return case.deadlines.filter(rule_id=rule_code).order_by("-pk").first()
 
 
+def _refuse_skip_level(case: Case) -> None:
+    """Under the default policy a level-skipping visit is neither routed nor accepted: the
+    petitioner is guided to the competent level (Art.20; XINFANG_SKIP_LEVEL_POLICY)."""
+    if case.skip_level and case.channel == Channel.VISIT and settings.XINFANG_SKIP_LEVEL_POLICY == "guide_back":
+        raise WorkflowError(_("该事项为越级走访,按规定应引导信访人向有权处理的本级或上一级机关逐级提出(条例第20条),请选择“告知其他法定途径”或“不予受理”。"))
+
+
 def _not_again_reason(case: Case) -> str | None:
     """Art.36 ¶3 and Art.19 ¶3: when a petition on the same facts must not be accepted."""
     if not (case.same_facts and case.related_case_id):
@@ -242,6 +252,9 @@ def _validate_registration(actor, data: dict, petitioners: list[PetitionerData])
     if len(data.get("content") or "") > MAX_CONTENT:
         err("content", _("信访内容不能超过%(n)s字,较长材料请作为附件上传。") % {"n": MAX_CONTENT})
     received = data.get("received_at")
+    if isinstance(received, dt.datetime) and timezone.is_naive(received):
+        # A time without a zone (an import, a CLI) is read as local time, like the forms do.
+        received = data["received_at"] = timezone.make_aware(received)
     if not isinstance(received, dt.datetime):
         err("received_at", _("请填写收到时间。"))
     elif received > timezone.now() + dt.timedelta(minutes=5):
@@ -296,6 +309,7 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
     """
     if not (getattr(actor, "organ_id", None) and actor.has_role(Role.REGISTRAR)):
         raise WorkflowError(_("只有登记员可以登记信访事项。"))
+    data = dict(data)  # validation normalises values; the caller's dict is left alone
     _validate_registration(actor, data, petitioners)
     organ = actor.organ
     with transaction.atomic():
@@ -348,8 +362,7 @@ def route_case(actor, case: Case, *, kind: str, organ: Organ, note: str = "", as
             raise WorkflowError(_("请选择去向机关。"), "organ")
         if organ.pk == case.current_organ_id:
             raise WorkflowError(_("不能转送给本机关。"), "organ")
-        if case.skip_level and case.channel == Channel.VISIT and settings.XINFANG_SKIP_LEVEL_POLICY == "guide_back":
-            raise WorkflowError(_("该事项为越级走访,按规定应引导信访人向有权处理的本级或上一级机关逐级提出(条例第20条),请选择“告知其他法定途径”或“不予受理”。"))
+        _refuse_skip_level(case)
         if case.category == Category.REPORT and case.accused_organ_id and organ.pk in case.accused_organ.descendant_ids() | {case.accused_organ_id}:
             raise WorkflowError(_("检举控告材料不得转给被检举控告的单位(条例第30条)。"), "organ")
         if kind == RouteKind.LEGAL and organ.kind not in LEGAL_KINDS:
@@ -456,6 +469,7 @@ def accept_case(actor, case: Case, *, route: str, note: str = "") -> Case:
         refusal = _not_again_reason(case)
         if refusal:
             raise WorkflowError(refusal)
+        _refuse_skip_level(case)
         allowed = {Category.SUGGESTION: [HandlingRoute.SUGGESTION], Category.REPORT: [HandlingRoute.REPORT],
                    Category.CLAIM: CLAIM_ROUTES}[case.category]
         if route not in allowed:
@@ -552,7 +566,10 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
             raise WorkflowError(_("交办事项须报送办结报告(条例第22条)。"), "report")
         today = _today()
         delivered_on = delivered_on or today
-        accepted_on = case.deadlines.filter(rule_id__in=["handle", "assign"]).values_list("started_on", flat=True).first()
+        # Routes ①–④, suggestions and reports run no limit, so the acceptance date comes from the
+        # timeline rather than from a handling deadline.
+        accepted_at = case.events.filter(action="accept").order_by("-at", "-pk").values_list("at", flat=True).first()
+        accepted_on = timezone.localdate(accepted_at) if accepted_at else None
         if delivered_on > today:
             raise WorkflowError(_("送达日期不能晚于今天。"), "delivered_on")
         if accepted_on and delivered_on < accepted_on:
@@ -718,9 +735,11 @@ def close_case(actor, case: Case) -> Case:
 def sweep_closable(today: dt.date | None = None) -> int:
     """Close every replied/reviewed case whose request window has passed. Idempotent."""
     today = today or _today()
-    ids = Case.objects.filter(state__in=[S.REPLIED, S.REVIEWED]).exclude(
-        deadlines__is_open=True, deadlines__rule_id__in=["review_request", "re_review_request"], deadlines__due_on__gte=today,
-    ).values_list("pk", flat=True)
+    # One subquery, so the three conditions apply to the same deadline row (an exclude() across
+    # the relation would match them on different rows, e.g. a met handling limit due later).
+    window_open = Deadline.objects.filter(case=OuterRef("pk"), is_open=True, due_on__gte=today,
+                                          rule_id__in=["review_request", "re_review_request"])
+    ids = Case.objects.filter(state__in=[S.REPLIED, S.REVIEWED]).exclude(Exists(window_open)).values_list("pk", flat=True)
     done = 0
     for pk in list(ids):
         try:

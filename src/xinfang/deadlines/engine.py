@@ -86,11 +86,12 @@ class Calendar:
         """Due date of a limit. `extra_days` are calendar days not counted (e.g. hearings, Art.36)."""
         if unit == Unit.WORKING:
             end = self.add_working_days(start, days)
-        else:
-            end = self.add_calendar_days(start, days)
-        if extra_days:
-            end = self.next_working_day(end + dt.timedelta(days=extra_days))
-        return end
+            if extra_days:
+                end = self.next_working_day(end + dt.timedelta(days=extra_days))
+            return end
+        # The uncounted days extend the raw limit before the last day is moved off a rest day;
+        # moving first and adding after would also add the weekend or holiday that was skipped.
+        return self.add_calendar_days(start, days + extra_days)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (0 if end <= start)."""
