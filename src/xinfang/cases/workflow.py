@@ -81,10 +81,11 @@ def _rules() -> dict[str, Rule]:
 
 def _lock(case: Case) -> Case:
     """Re-read `case` under a row lock (PostgreSQL) / the write lock (SQLite, IMMEDIATE mode)."""
-    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
-    # select_related makes for handling_organ; only the case row needs the lock.
-    return (Case.objects.select_for_update(of=("self",))
-            .select_related("current_organ", "handling_organ", "bureau").get(pk=case.pk))
+    # No joins in the locking query: PostgreSQL refuses FOR UPDATE on the nullable side of an
+    # outer join, and when the row was changed while we waited it re-checks the new row against
+    # the *old* joined rows — a case whose current_organ just changed would vanish (DoesNotExist).
+    # The related organs are loaded afterwards, from the committed row.
+    return Case.objects.select_for_update().get(pk=case.pk)
 
 
 def _calendar_guard(fn):
