@@ -1,0 +1,187 @@
+"""Intake pages: the workbench home, registration (登记, optionally 登记并转送) and the case list.
+
+Views are thin: visibility and permission come from `xinfang.cases.access`, every write is a
+service function of `xinfang.cases.workflow`, and input is checked by the forms in `forms.py`.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinfang.cases import workflow
+from xinfang.cases.access import OVERSIGHT_ROLES, WorkflowError, cases_visible_to, may_register
+from xinfang.cases.models import OPEN_STATES, Attachment, RouteKind
+from xinfang.handling.views import INBOX_STATES, inbox_tabs
+
+from .forms import CaseFilterForm, PetitionerFormSet, RegistrationForm
+
+LIST_PAGE_SIZE = 50
+COUNT_CAP = 10000
+URGENT_COUNT = 10
+# The inbox tabs counted on the home page (已答复 is a record, not a task: it stays in the inbox).
+HOME_TABS = ("registered", "pending", "returned", "handling", "near", "overdue", "review")
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most `cap` rows (COUNT over a LIMITed subquery), so paging a
+    million cases never counts them all. Beyond the cap it reports `capped` = True and offers the
+    first cap/per_page pages; the user narrows the filters to reach the rest."""
+
+    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _capped_count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._capped_count, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._capped_count > self.cap
+
+
+# --------------------------------------------------------------------------- home
+
+
+@login_required
+def home(request):
+    """The workbench: counts of the cases at the user's organ per inbox tab, and the most urgent
+    open ones. Overseeing roles also see 临期/超期 counts over everything they may see."""
+    user = request.user
+    today = timezone.localdate()
+    tiles, urgent, oversight = [], [], []
+    if user.organ_id is not None:
+        tabs = [(code, label, q) for code, label, q in inbox_tabs(today) if code in HOME_TABS]
+        at_organ = cases_visible_to(user).filter(current_organ_id=user.organ_id, state__in=INBOX_STATES)
+        counts = at_organ.aggregate(**{code: Count("pk", filter=q) for code, _label, q in tabs})
+        tiles = [{"code": code, "label": label, "count": counts[code] or 0} for code, label, _q in tabs]
+        urgent = list(at_organ.filter(state__in=OPEN_STATES, due_on__isnull=False)
+                      .select_related("current_organ").prefetch_related("petitioners")
+                      .order_by("due_on", "pk")[:URGENT_COUNT])
+        if user.has_role(*OVERSIGHT_ROLES):
+            graded = {code: q for code, _label, q in inbox_tabs(today) if code in ("near", "overdue")}
+            wide = cases_visible_to(user).filter(state__in=OPEN_STATES, due_on__isnull=False).aggregate(
+                **{code: Count("pk", filter=q) for code, q in graded.items()})
+            oversight = [{"code": "near", "label": _("辖区临期"), "count": wide["near"] or 0},
+                         {"code": "overdue", "label": _("辖区超期"), "count": wide["overdue"] or 0}]
+    return render(request, "intake/home.html", {
+        "tiles": tiles, "urgent": urgent, "oversight": oversight, "today": today,
+        "can_register": may_register(user),
+    })
+
+
+# --------------------------------------------------------------------------- registration
+
+# Where a route refusal's field (WorkflowError.field) shows on the registration form.
+ROUTE_FIELDS = {"kind": "route_kind", "organ": "route_organ", "assigned_due": "assigned_due", "note": "route_note"}
+# Where a registration refusal's field (RegistrationError.errors keys) shows, when named differently.
+REGISTER_FIELDS = {"related_case": "related_number"}
+
+
+@login_required
+def case_register(request):
+    """Register a petition on one screen; with the "登记并转送" button also route it, in the same
+    transaction, so a refused route saves nothing (Art.17, 19, 21, 22)."""
+    user = request.user
+    if not may_register(user):
+        raise Http404(_("页面不存在"))
+    if request.method != "POST":
+        return _render_register(request, RegistrationForm(user=user), PetitionerFormSet(prefix="p"))
+
+    route = request.POST.get("submit") == "route"
+    form = RegistrationForm(request.POST, request.FILES, user=user, route=route)
+    formset = PetitionerFormSet(request.POST, prefix="p")
+    petitioner_errors: list[str] = []
+    if form.is_valid() and formset.is_valid():
+        petitioners = formset.petitioners()
+        form.check_head_count(petitioners)
+    if not (form.is_valid() and formset.is_valid()):
+        return _render_register(request, form, formset, status=400)
+
+    files = [(f.name, f) for f in form.cleaned_data["attachments"]]
+    stored: list[str] = []
+    stage = "register"
+    try:
+        with transaction.atomic():
+            case = workflow.register_case(user, form.case_data(), petitioners, files)
+            stored = list(case.attachments.values_list("file", flat=True))
+            if route:
+                stage = "route"
+                case = workflow.route_case(user, case, **form.route_args())
+    except workflow.RegistrationError as exc:
+        _discard_files(stored)
+        for field, msgs in exc.errors.items():
+            field = REGISTER_FIELDS.get(field, field)
+            for msg in msgs:
+                if field == "petitioners":
+                    petitioner_errors.append(msg)
+                else:
+                    form.add_error(field if field in form.fields else None, msg)
+        return _render_register(request, form, formset, petitioner_errors, status=400)
+    except WorkflowError as exc:
+        # Nothing was committed; files written to storage before the refusal are removed too.
+        _discard_files(stored)
+        field = ROUTE_FIELDS.get(exc.field) if stage == "route" else REGISTER_FIELDS.get(exc.field, exc.field)
+        if stage == "route":
+            msg = _("登记未保存:转送被拒绝。%(reason)s") % {"reason": exc.message}
+        else:
+            msg = exc.message
+        form.add_error(field if field in form.fields else None, msg)
+        return _render_register(request, form, formset, petitioner_errors, status=400)
+
+    if route:
+        messages.success(request, _("已登记信访事项 %(number)s,并%(kind)s至%(organ)s。") % {
+            "number": case.number, "kind": RouteKind(case.route_kind).label, "organ": case.current_organ.name})
+    else:
+        messages.success(request, _("已登记信访事项 %(number)s。") % {"number": case.number})
+    return redirect("case_detail", pk=case.pk)
+
+
+def _discard_files(names: list[str]) -> None:
+    storage = Attachment._meta.get_field("file").storage
+    for name in names:
+        storage.delete(name)
+
+
+def _render_register(request, form, formset, petitioner_errors=(), *, status=200):
+    had_files = request.method == "POST" and bool(request.FILES.getlist("attachments"))
+    return render(request, "intake/register.html", {
+        "form": form, "formset": formset, "petitioner_errors": list(petitioner_errors),
+        "files_dropped": had_files and status != 200,
+        # A registered case waits for routing only at a petition bureau (workflow.register_case);
+        # elsewhere it goes straight to the acceptance decision, so routing is not offered.
+        "can_route": bool(request.user.organ and request.user.organ.is_bureau),
+    }, status=status)
+
+
+# --------------------------------------------------------------------------- case list
+
+
+@login_required
+def case_list(request):
+    """Every case the user may see, filtered by GET parameters (shareable links), newest first."""
+    form = CaseFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "intake/case_list.html", {"form": form, "page_obj": None, "cases": []}, status=400)
+    cases = (form.filter(cases_visible_to(request.user))
+             .select_related("current_organ").prefetch_related("petitioners")
+             .order_by("-received_at", "-id"))
+    page = CappedPaginator(cases, LIST_PAGE_SIZE, cap=COUNT_CAP).get_page(request.GET.get("page"))
+    filtered = any(v not in (None, "") for v in form.cleaned_data.values())
+    return render(request, "intake/case_list.html", {
+        "form": form, "page_obj": page, "cases": page.object_list, "filtered": filtered,
+    })
+
