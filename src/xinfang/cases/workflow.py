@@ -175,7 +175,8 @@ def recompute_open_deadlines(calendar: Calendar | None = None, *, since: dt.date
     calendar = calendar or Calendar.load()
     rules = _rules()
     moved, touched_cases = 0, set()
-    qs = Deadline.objects.filter(is_open=True).select_related("rule")
+    qs = (Deadline.objects.filter(is_open=True).select_related("rule")
+          .annotate(case_due_on=F("case__due_on"), case_warn_on=F("case__due_warn_on")))
     if since:
         qs = qs.filter(due_on__gte=since)
     for d in qs.iterator(chunk_size=2000):
@@ -190,6 +191,12 @@ def recompute_open_deadlines(calendar: Calendar | None = None, *, since: dt.date
             Deadline.objects.filter(pk=d.pk).update(due_on=due)
             moved += 1
             touched_cases.add(d.case_id)
+        elif d.rule.is_duty and due == d.case_due_on:
+            # The date stands but the rule's 临期 threshold may have been edited: keep the case's
+            # warning day in step with it.
+            warn = d.rule.warn_days
+            if (due - dt.timedelta(days=warn - 1) if warn else None) != d.case_warn_on:
+                touched_cases.add(d.case_id)
     for case in Case.objects.filter(pk__in=touched_cases):
         sync_due(case, rules)
         Case.objects.filter(pk=case.pk).update(due_on=case.due_on, due_warn_on=case.due_warn_on)
