@@ -4,7 +4,6 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from xinfang.cases.models import Case, State
 from xinfang.demo import (
@@ -40,17 +39,19 @@ def calendar_warning(stopped: dict, refused: int) -> str:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("生成演示数据:虚构的临江市(行政区划、约30个机关、各角色用户、问题分类)和N件信访事项。")
+    @property
+    def help(self) -> str:  # a property: argparse needs a str, and the language is chosen at run time
+        return _("生成演示数据:虚构的临江市(行政区划、约30个机关、各角色用户、问题分类)和N件信访事项。")
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=positive, default=DEFAULT_CASES,
-                            help=gettext_lazy("生成的信访事项件数(默认 %(default)s)"))
+                            help=_("生成的信访事项件数(默认 %(default)s)"))
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                            help=gettext_lazy("随机种子,相同种子生成相同数据(默认 %(default)s)"))
-        parser.add_argument("--reset", action="store_true", help=gettext_lazy("先删除已有的演示数据"))
+                            help=_("随机种子,相同种子生成相同数据(默认 %(default)s)"))
+        parser.add_argument("--reset", action="store_true", help=_("先删除已有的演示数据"))
         parser.add_argument("--batch-size", type=positive, default=DEFAULT_BATCH,
-                            help=gettext_lazy("每批写入的件数(默认 %(default)s)"))
-        parser.add_argument("--no-logins", action="store_true", help=gettext_lazy("结束时不打印演示账号"))
+                            help=_("每批写入的件数(默认 %(default)s)"))
+        parser.add_argument("--no-logins", action="store_true", help=_("结束时不打印演示账号"))
 
     def handle(self, *args, cases, seed, reset, batch_size, no_logins, verbosity, **options):
         if batch_size < 1:
