@@ -545,6 +545,18 @@ def test_after_re_review_an_organ_does_not_accept_the_same_facts_either_art36(ca
     refuse(workflow.accept_case, cast.other, case, route="r6", match="第36条")
 
 
+def test_a_repeat_linked_to_an_earlier_refused_repeat_is_still_not_accepted_art36(cast, make_case):
+    """The registrar links the third petition to the second (refused as 不再受理), not to the
+    re-reviewed original: the chain is followed back to the 复核 decision."""
+    original = make_case("closed")
+    second = workflow.not_accept_case(cast.registrar, make_case(related_case=original, same_facts=True), reason="不再受理")
+    third = make_case(related_case=second, same_facts=True)
+    exc = refuse(workflow.route_case, cast.registrar, third, kind=RouteKind.FORWARD, organ=cast.housing, match="第36条")
+    assert original.number in exc.message
+    third = workflow.not_accept_case(cast.registrar, third, reason="同一事实和理由已复核终结")
+    assert third.closure == Closure.NOT_AGAIN and third.documents.get().fields["related"] == original.number
+
+
 def test_new_facts_after_re_review_are_handled_normally_art36(cast, make_case):
     earlier = make_case("closed")
     case = make_case(related_case=earlier, same_facts=False)

@@ -214,13 +214,30 @@ def _refuse_skip_level(case: Case) -> None:
         raise WorkflowError(_("该事项为越级走访,按规定应引导信访人向有权处理的本级或上一级机关逐级提出(条例第20条),请选择“告知其他法定途径”或“不予受理”。"))
 
 
+def _re_reviewed_original(case: Case) -> Case | None:
+    """The re-reviewed case that settled the facts `case` raises again (Art.36 ¶3), if any. A
+    petitioner may link to an earlier repeat that was itself refused as 不再受理: the chain of
+    same-facts links is followed back to the 复核 decision."""
+    seen: set[int] = set()
+    earlier = case.related_case if case.same_facts and case.related_case_id else None
+    while earlier is not None and earlier.pk not in seen:
+        if earlier.closure == Closure.RE_REVIEWED:
+            return earlier
+        if earlier.closure != Closure.NOT_AGAIN or not (earlier.same_facts and earlier.related_case_id):
+            return None
+        seen.add(earlier.pk)
+        earlier = earlier.related_case
+    return None
+
+
 def _not_again_reason(case: Case) -> str | None:
     """Art.36 ¶3 and Art.19 ¶3: when a petition on the same facts must not be accepted."""
     if not (case.same_facts and case.related_case_id):
         return None
-    earlier = case.related_case
-    if earlier.closure == Closure.RE_REVIEWED:
+    earlier = _re_reviewed_original(case)
+    if earlier is not None:
         return _("原信访事项%(number)s已经复核终结,信访人以同一事实和理由再次提出的,不再受理(条例第36条)。") % {"number": earlier.number}
+    earlier = case.related_case
     if earlier.is_open and earlier.state != S.REGISTERED:
         return _("原信访事项%(number)s已受理且正在办理期限内,以同一事实和理由再次提出的,不予受理(条例第19条)。") % {"number": earlier.number}
     return None
@@ -431,13 +448,14 @@ def not_accept_case(actor, case: Case, *, reason: str) -> Case:
     with transaction.atomic():
         case = _lock(case)
         check_transition(actor, case, "not_accept")
-        again = case.same_facts and case.related_case_id and case.related_case.closure == Closure.RE_REVIEWED
+        original = _re_reviewed_original(case)
+        again = original is not None
         step = _Step(case, actor, "not_accept")
         step.close()
         case.closure, case.closed_at = (Closure.NOT_AGAIN if again else Closure.NOT_ACCEPTED), step.now
         event = step.finish(S.CLOSED, note=reason)
         issue_document(case, DocKind.NOT_AGAIN if again else DocKind.NOT_ACCEPTED, case.current_organ, actor, event=event,
-                       reason=reason, related=case.related_case.number if case.related_case_id else "")
+                       reason=reason, related=(original or case.related_case).number if case.related_case_id else "")
         return case
 
 
