@@ -65,8 +65,15 @@ def test_login_page_is_chinese_and_logs_in(client, cast):
 def test_login_with_a_wrong_password_shows_a_chinese_error(client, cast):
     response = client.post(reverse("login"), {"username": "registrar", "password": "wrong-password"})
     assert response.status_code == 200
-    assert "请输入一个正确的" in response.content.decode()  # Django's zh-hans message
+    assert "用户名或密码不正确,请重新输入(密码区分大小写)。" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_login_page_stays_chinese_for_an_english_browser(client, cast):
+    page = client.get(reverse("login"), headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+    assert "用户名" in page and "密码" in page and "Username" not in page
+    response = client.post(reverse("login"), {"username": "", "password": ""}, headers={"accept-language": "en"})
+    assert "请输入用户名。" in response.content.decode() and "请输入密码。" in response.content.decode()
 
 
 def test_logout_is_a_post_and_returns_to_login(as_user, cast):
@@ -308,6 +315,22 @@ def test_a_blank_title_of_spaces_is_refused(as_user, cast):
 def test_a_petitioner_is_required(as_user, cast):
     _response, page = post_bad(as_user(cast.registrar), petitioners=[{"name": "", "id_number": "", "phone": "", "address": ""}])
     assert "请填写信访人姓名。" in page
+
+
+def test_a_missing_petitioner_table_is_refused(as_user, cast):
+    data = {k: v for k, v in registration_post().items() if not k.startswith("p-")}
+    response = as_user(cast.registrar).post(reverse("case_register"), data, headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert "至少登记一名信访人(条例第19条)。" in response.content.decode()
+    nothing_saved()
+
+
+def test_an_empty_petitioner_table_asks_for_one_petitioner(as_user, cast):
+    response = as_user(cast.registrar).post(reverse("case_register"), registration_post(petitioners=[]),
+                                            headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert "至少登记一名信访人(条例第19条)。" in response.content.decode()
+    nothing_saved()
 
 
 def test_a_sixth_representative_is_refused(as_user, cast):

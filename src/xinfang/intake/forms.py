@@ -12,6 +12,7 @@ import re
 from pathlib import PurePath
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
@@ -85,6 +86,22 @@ def _decodes(head: bytes) -> bool:
             except UnicodeDecodeError:
                 continue
     return False
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with its labels and messages in Chinese whatever the browser's language
+    (the workbench is Chinese first; Django's own catalogue would follow Accept-Language)."""
+
+    username = UsernameField(label=gettext_lazy("用户名"), max_length=150,
+                             widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+                             error_messages={"required": gettext_lazy("请输入用户名。")})
+    password = forms.CharField(label=gettext_lazy("密码"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               error_messages={"required": gettext_lazy("请输入密码。")})
+    error_messages = {
+        "invalid_login": gettext_lazy("用户名或密码不正确,请重新输入(密码区分大小写)。"),
+        "inactive": gettext_lazy("该账号已停用,请联系系统管理员。"),
+    }
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -298,6 +315,13 @@ class PetitionerForm(forms.Form):
 
 
 class BasePetitionerFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": gettext_lazy("至少登记一名信访人(条例第19条)。"),
+        "too_many_forms": gettext_lazy("一次登记的信访人过多,请分批登记或作为附件上传名单。"),
+        "missing_management_form": gettext_lazy("信访人表格数据不完整,请刷新页面后重新填写。"),
+    }
+
     def clean(self):
         if any(self.errors):
             return
