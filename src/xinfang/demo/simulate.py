@@ -28,7 +28,7 @@ from django.utils import timezone
 from xinfang.cases.models import (
     OPEN_STATES, Category, Channel, Closure, HandlingRoute, Outcome, RouteKind, Satisfaction, State,
 )
-from xinfang.cases.workflow import MAX_REPRESENTATIVES, TRANSITIONS, PetitionerData, review_allowed
+from xinfang.cases.workflow import MAX_CONTENT, MAX_REPRESENTATIVES, TRANSITIONS, PetitionerData, review_allowed
 from xinfang.deadlines.engine import Calendar, CalendarNotCovered
 from xinfang.documents.models import DocKind
 from xinfang.orgs.models import LEGAL_KINDS, Level, Organ, OrganKind, Role
@@ -725,10 +725,18 @@ class CaseResult:
     calendar_year: int | None = None  # the uncovered year that stopped the case
 
 
-def _place(ctx: Context, rng: random.Random, district_index: int) -> dict:
+_RURAL = [(d, s) for d, _n, *_r in DISTRICTS for s in STREETS[d] if any(c.endswith("村") for c in s[2])]
+
+
+def _place(ctx: Context, rng: random.Random, district_index: int, *, rural: bool = False) -> dict:
+    """Where a matter arises: a community (社区) or, for a rural matter, a village (村)."""
     dcode, dname, dshort, _short, _w = DISTRICTS[district_index]
     scode, sname, communities = rng.choice(STREETS[dcode])
-    ci = rng.randrange(len(communities))
+    if rural:
+        dcode, (scode, sname, communities) = rng.choice(_RURAL)
+        dcode, dname, dshort, _short, _w = DISTRICTS[_index_of(dcode)]
+    choices = [i for i, c in enumerate(communities) if c.endswith("村")] if rural else range(len(communities))
+    ci = rng.choice(choices)
     community = communities[ci]
     if community.endswith("村"):
         detail = f"{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
@@ -836,8 +844,9 @@ def plan_case(ctx: Context, k: int) -> CaseResult:
         else:
             matter = _weighted_matter(rng, _BY_CATEGORY[_pick(rng, _CATEGORY_SHARE.items())])
         district_index = _pick(rng, _DISTRICT_WEIGHTS)
+    place = _place(ctx, rng, district_index, rural=matter.rural)
+    district_index = _index_of(place["dcode"])
     sim.matter, sim.district = matter, district_index
-    place = _place(ctx, rng, district_index)
     competent = _competent(ctx, matter, place, rng)
     if fate.force_review and (competent.parent_id is None or ctx.by_id[competent.parent_id].parent_id is None):
         competent = ctx.organ(f"{place['dshort']}ZF")
@@ -873,10 +882,13 @@ def plan_case(ctx: Context, k: int) -> CaseResult:
 
     s = texts.slots(rng, place, pets[0].name, head)
     if earlier is not None:
-        old_title = earlier.sim.f["title"]
-        title = ("再次反映:" + old_title)[:200]
-        _t, content = texts.compose(rng, matter, s, False)
-        content = f"本人此前反映的“{old_title}”(事项编号{earlier.number})问题,至今仍有意见。" + content
+        # A repeat petition restates the earlier matter (重复信访; with the same facts and reasons
+        # after 复核 it is 不再受理, Art.36).
+        old = earlier.sim.f
+        place["region"] = old["region"]
+        title = ("再次反映:" + old["title"])[:200]
+        content = (f"本人此前反映的“{old['title']}”问题(信访事项编号{earlier.number}),"
+                   f"{rng.choice(texts.REPEAT_REASONS)}现再次反映。原反映内容:{old['content']}")[:MAX_CONTENT]
     else:
         title, content = texts.compose(rng, matter, s, group or joint)
     data = {
@@ -1052,7 +1064,8 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
         outcome = "reject"
     day = ctx.date_of(t)
     first_day = running.started_on if running is not None else day
-    delivered = max(first_day, day - dt.timedelta(days=rng.choice([0, 0, 0, 0, 1, 2])))
+    # Usually delivered the day the reply is recorded; now and then recorded a day or two late.
+    delivered = max(first_day, day - dt.timedelta(days=rng.choice([0] * 8 + [1, 2])))
     sim.reply_case(t, handler, outcome=outcome, opinion=texts.opinion(rng, matter, outcome),
                    facts=texts.facts(rng, organ.short_name, day), basis=texts.basis(matter), delivered_on=delivered,
                    report=texts.report(rng) if f["report_required"] else "")
