@@ -59,12 +59,11 @@ class DemoReport:
 
 
 def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bool = False,
-              batch_size: int = DEFAULT_BATCH, progress=None, keep=None) -> DemoReport:
+              batch_size: int = DEFAULT_BATCH, progress=None) -> DemoReport:
     """Create the demo city (idempotent) and add `cases` generated cases.
 
-    `progress(done, total)` is called after each batch. `keep(sim)`, if given, receives every
-    simulated case (tests use it to replay cases through the services); nothing else keeps them,
-    so memory stays bounded by the batch size.
+    `progress(done, total)` is called after each batch. Memory stays bounded by the batch size:
+    a written batch is forgotten, except the few cases later petitions may repeat (bounded pools).
     """
     report = DemoReport(requested=cases)
     started = time.monotonic()
@@ -91,10 +90,10 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
                     report.stopped[result.calendar_year] += 1
                 if result.sim is not None:
                     sims.append(result.sim)
-                    if keep is not None:
-                        keep(result.sim)
             writer.write(sims)
             save_case_counters(locked, ctx.counters)
+        for sim in sims:
+            sim.release()
         report.written += len(sims)
         if progress:
             progress(min(cases, start + batch_size), cases)

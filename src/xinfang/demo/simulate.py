@@ -29,6 +29,7 @@ from xinfang.cases.models import (
     OPEN_STATES, Category, Channel, Closure, HandlingRoute, Outcome, RouteKind, Satisfaction, State,
 )
 from xinfang.cases.workflow import MAX_CONTENT, MAX_REPRESENTATIVES, TRANSITIONS, PetitionerData, review_allowed
+from xinfang.cases.workflow import _jsonable  # the services' own encoding of Event.data
 from xinfang.deadlines.engine import Calendar, CalendarNotCovered
 from xinfang.documents.models import DocKind
 from xinfang.orgs.models import LEGAL_KINDS, Level, Organ, OrganKind, Role
@@ -101,17 +102,6 @@ class Step:
     kwargs: dict
 
 
-def _jsonable(data: dict) -> dict:
-    out = {}
-    for k, v in data.items():
-        if isinstance(v, (dt.date, dt.datetime)):
-            v = v.isoformat()
-        elif isinstance(v, Organ):
-            v = v.pk
-        out[k] = v
-    return out
-
-
 class CaseSim:
     """One case and everything the services would have written for it."""
 
@@ -124,7 +114,7 @@ class CaseSim:
         self.events: list[EventRow] = []
         self.documents: list[DocumentRow] = []
         self.steps: list[Step] = []
-        self.related: "CaseSim | PoolEntry | None" = None
+        self.related: PoolEntry | None = None  # the earlier case this petition repeats
         self.now: dt.datetime | None = None
         self.actor = None
         self.from_state = ""
@@ -478,6 +468,11 @@ class CaseSim:
         self.f.update(closure=Closure.REPLIED if self.state == S.REPLIED else Closure.REVIEWED, closed_at=self.now)
         self._finish(S.CLOSED)
 
+    def release(self) -> None:
+        """Forget the rows once they are written; keep what a later repeat petition refers to."""
+        self.deadlines, self.events, self.documents, self.steps, self.links = [], [], [], [], {}
+        self.related = None
+
     # ---- for the planner
 
     def deadline(self, code: str) -> DeadlineRow | None:
@@ -685,7 +680,9 @@ _DISTRICT_WEIGHTS = tuple((i, d[4]) for i, d in enumerate(DISTRICTS))
 _CHANNELS = [(Channel.ONLINE, 40), (Channel.LETTER, 18), (Channel.CALL, 15), (Channel.FAX, 2), (Channel.VISIT, 25)]
 _CATEGORY_SHARE = {"claim": 66, "suggestion": 14, "report": 20}
 _BY_CATEGORY = {c: [m for m in texts.MATTERS if m.category == c] for c in _CATEGORY_SHARE}
-_REVIEWABLE = [m for m in texts.MATTERS if m.category == "claim" and m.dept not in ("ga", "fy", "jc", "zfw", "jw")
+LEGAL_DEPTS = {"ga", "fy", "jc", "zfw"}  # 涉法涉诉: sent to 政法 organs (诉访分离, Art.22, 28)
+# Matters that may end in a 信访处理意见书 of a government organ, hence in 复查 and 复核 (Art.35, 36).
+_REVIEWABLE = [m for m in texts.MATTERS if m.category == "claim" and m.dept not in LEGAL_DEPTS | {"jw"}
                and any(r in ("r5", "r6") for r, _w in m.routes)]
 _STALLS = [(S.REGISTERED, 6), (S.PENDING, 9), (S.RETURNED, 9), (S.HANDLING, 12), (S.REPLIED, 4), (S.REVIEW, 7),
            (S.REVIEWED, 7), (S.RE_REVIEW, 10)]
@@ -696,7 +693,6 @@ _SATISFACTION = {
 _OUTCOMES = {"claim": (("support", 35), ("explain", 45), ("reject", 20)),
              "suggestion": (("adopted", 45), ("partly", 35), ("not_adopted", 20)),
              "report": (("handled", 75), ("explain", 25))}
-LEGAL_DEPTS = {"ga", "fy", "jc", "zfw"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -780,14 +776,14 @@ def _competent(ctx: Context, matter: Matter, place: dict, rng: random.Random) ->
             return organs[f"{place['dshort']}ZF"]
     elif dept in ("rs", "zr", "hb", "jy", "wj", "jt", "sj") and r < 0.35:
         # 属地管理: the district government answers for matters arising in its area (the demo city
-        # has no district bureaus of these kinds).
+        # has no district departments of these kinds).
         return organs[f"{place['dshort']}ZF"]
     return organs[ctx.by_dept[dept]]
 
 
 def _alternative(ctx: Context, organ: Organ, place: dict) -> Organ:
-    """Where the bureau sends a case after agreeing with an objection: the district government
-    for a department, the city department's superior for a city department."""
+    """Where the bureau sends a case after agreeing with an objection (Art.23 ¶3): the district
+    government where the matter arose, or the city government if that was the objector."""
     gov = ctx.organ(f"{place['dshort']}ZF")
     if organ.pk != gov.pk:
         return gov
