@@ -55,8 +55,33 @@ def _user(username, organ, *roles, name=""):
     return User.objects.create_user(username, password=PASSWORD, organ=organ, roles=list(roles), full_name=name or username)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The default PBKDF2 hasher costs a second per user on this machine; tests need no real hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Attachments and rendered documents go to a throw-away directory, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def ensure_seed() -> None:
+    """Restore the rules and calendar the migrations seed: a transactional test flushes every
+    table when it ends, so the tests after it would find them gone (both seeds are idempotent)."""
+    from xinfang.deadlines.models import CalendarDay, CalendarYear, Rule
+    from xinfang.deadlines.seed import seed_calendar, seed_rules
+
+    if not Rule.objects.exists():
+        seed_rules(Rule)
+    if not CalendarYear.objects.exists():
+        seed_calendar(CalendarYear, CalendarDay)
+
+
 @pytest.fixture
 def cast(db):
+    ensure_seed()
     c = Cast()
     c.province = Region.objects.create(code="440000", name="南江省", level=Level.PROVINCE)
     c.city = Region.objects.create(code="440100", name="江州市", level=Level.CITY, parent=c.province)
