@@ -194,3 +194,15 @@ def test_a_file_lost_from_storage_is_rendered_again(issued, counting):
     ensure_files(Document.objects.get(pk=doc.pk))
     assert counting == ["render_docx", "render_pdf", "render_pdf"]
     assert Document.objects.get(pk=doc.pk).pdf.storage.exists(doc.pdf.name)
+
+
+def test_a_letter_keeps_the_recipient_it_was_issued_to(cast, make_case):
+    """A letter already sent names the petitioner and address as they were when it was issued."""
+    case = make_case("handling")
+    notice = case.documents.get(kind=DocKind.ACCEPTANCE)
+    assert notice.addressee == "刘市民"
+    assert notice.fields["delivery_addresses"] == ["东湖区幸福里3栋"]
+    case.petitioners.update(name="刘改名", address="西湖区新地址")
+    _, text = docx_text(render_docx(Document.objects.get(pk=notice.pk)))
+    assert "刘市民:" in text and "东湖区幸福里3栋" in text
+    assert "刘改名" not in text and "西湖区新地址" not in text

@@ -8,13 +8,26 @@ from django.utils import timezone
 from .models import NUMBER_MARKS, DocKind, Document, DocumentCounter
 
 
+def letter_recipients(case) -> list:
+    """Who a petitioner's letter goes to: the representatives of a group, else every petitioner."""
+    people = list(case.petitioners.all())
+    return [p for p in people if p.is_representative] or people
+
+
 def issue_document(case, kind: str, organ, actor, *, event=None, addressee: str = "", for_petitioner: bool = True,
                    **fields) -> Document:
     """Create the numbered record of a document inside the caller's transaction.
 
     Numbers run per organ, kind and year without gaps: 〔year〕 + the organ's short name + a mark
-    for the kind, e.g. 江信受〔2026〕12号.
+    for the kind, e.g. 江信受〔2026〕12号. A letter to the petitioner records its recipients and
+    their delivery addresses as they are when it is issued, so a later edit of the petitioner's
+    details does not change a document already sent.
     """
+    if for_petitioner and not addressee:
+        people = letter_recipients(case)
+        addressee = "、".join(p.name for p in people)
+        fields.setdefault("delivery_addresses", [
+            f"{p.name} {p.address}" if len(people) > 1 else p.address for p in people if p.address])
     year = timezone.localdate().year
     with transaction.atomic():
         counter, _ = DocumentCounter.objects.select_for_update().get_or_create(organ=organ, kind=kind, year=year)

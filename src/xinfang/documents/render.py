@@ -41,6 +41,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from xinfang.cases.models import Category, HandlingRoute
 
 from .models import DocKind, Document
+from .numbering import letter_recipients
 
 REGULATION = gettext_lazy("《信访工作条例》")
 
@@ -110,11 +111,7 @@ def _clause(text) -> str:
     return str(text or "").strip().rstrip("。.;;,,!!")
 
 
-def _addressees(case) -> list:
-    """Who a petitioner's letter goes to: the representatives of a group, else every petitioner."""
-    people = list(case.petitioners.all())
-    reps = [p for p in people if p.is_representative]
-    return reps or people
+_addressees = letter_recipients
 
 
 def _you(case) -> str:
@@ -325,9 +322,12 @@ def compose(document: Document) -> Letter:
         case = document.case
         prefetch_related_objects([case], "petitioners")  # read once, used by every sentence
         footer = []
+        addresses = document.fields.get("delivery_addresses")
         if document.addressee:
             addressee = document.addressee
-        else:
+            if addresses:
+                footer.append(_("送达地址:%(addresses)s") % {"addresses": ";".join(addresses)})
+        else:  # documents issued before recipients were recorded at issue time
             people = _addressees(case)
             addressee = "、".join(p.name for p in people)
             addresses = [f"{p.name} {p.address}" if len(people) > 1 else p.address for p in people if p.address]
