@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 
 from django.db import connection, models, transaction
-from django.utils import timezone
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from xinfang.cases.models import Attachment, Case, CaseCounter, CaseOrgan, Event, Petitioner
 from xinfang.deadlines.models import Deadline
@@ -224,10 +224,11 @@ def number_documents(chunk: int = 5000) -> int:
             counter, _new = DocumentCounter.objects.select_for_update().get_or_create(organ_id=organ_id, kind=kind, year=year)
             ids = list(Document.objects.filter(organ_id=organ_id, kind=kind, year=year, seq__gte=PROVISIONAL_SEQ)
                        .order_by("issued_at", "pk").values_list("pk", flat=True))
-            rows = [(seq, f"{short}{mark}〔{year}〕{seq}号", pk) for seq, pk in enumerate(ids, counter.last + 1)]
             with connection.cursor() as cursor:
-                for i in range(0, len(rows), chunk):
-                    cursor.executemany(sql, rows[i:i + chunk])
+                for i in range(0, len(ids), chunk):
+                    first = counter.last + 1 + i
+                    cursor.executemany(sql, [(seq, f"{short}{mark}〔{year}〕{seq}号", pk)
+                                             for seq, pk in enumerate(ids[i:i + chunk], first)])
             DocumentCounter.objects.filter(pk=counter.pk).update(last=counter.last + len(ids))
             total += len(ids)
     return total
