@@ -214,6 +214,14 @@ class CaseSim:
 
     def _issue(self, kind: str, organ: Organ, event: EventRow, *, addressee: str = "", for_petitioner: bool = True,
                **fields) -> None:
+        """What documents.numbering.issue_document records (the number is given by the writer)."""
+        if for_petitioner and not addressee:
+            # letter_recipients: the representatives of a group, else every petitioner.
+            people = [p for p in self.petitioners if p.is_representative] or self.petitioners
+            addressee = "、".join(p.name.strip() for p in people)
+            fields.setdefault("delivery_addresses", [
+                f"{p.name.strip()} {p.address.strip()}" if len(people) > 1 else p.address.strip()
+                for p in people if p.address.strip()])
         self.documents.append(DocumentRow(kind, organ, self.today.year, self.now, self.actor.pk, addressee,
                                           for_petitioner, fields, event))
 
@@ -383,8 +391,9 @@ class CaseSim:
                                                   delivered_on=delivered_on, report=report))
         f = self.f
         delivered_on = delivered_on or self.today
-        accepted = [d.started_on for d in self._ordered() if d.rule in ("handle", "assign")]
-        if delivered_on > self.today or (accepted and delivered_on < accepted[0]):
+        # The acceptance date comes from the timeline (routes ①–④ run no handling limit).
+        accepted = [self.ctx.date_of(e.at) for e in self.events if e.action == "accept"]
+        if delivered_on > self.today or (accepted and delivered_on < accepted[-1]):
             raise SimError("delivery date out of range")
         if f["report_required"] and not report:
             raise SimError("交办 needs its 办结报告")
@@ -1059,7 +1068,7 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
     if fate.force_review and outcome == "support":
         outcome = "reject"
     day = ctx.date_of(t)
-    first_day = running.started_on if running is not None else day
+    first_day = max(ctx.date_of(e.at) for e in sim.events if e.action == "accept")  # delivered after acceptance
     # Usually delivered the day the reply is recorded; now and then recorded a day or two late.
     delivered = max(first_day, day - dt.timedelta(days=rng.choice([0] * 8 + [1, 2])))
     sim.reply_case(t, handler, outcome=outcome, opinion=texts.opinion(rng, matter, outcome),
