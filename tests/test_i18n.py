@@ -286,7 +286,7 @@ def test_a_refused_action_explains_itself_in_english(cast, client, make_case):
     client.force_login(cast.handler)  # a case handler, not the head of organ
     response = english(client).get(reverse("case_action", args=[case.pk, "extend"]))
     assert response.status_code == 403
-    assert "“Extend” may only be done by: Head of organ." in response.content.decode()
+    assert "&quot;Extend&quot; may only be done by: Head of organ." in response.content.decode()
 
 
 def test_login_page_in_english(client):
