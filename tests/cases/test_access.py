@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from tests.cases.test_workflow import fast_passwords, pet  # noqa: F401  (fast_passwords is an autouse fixture)
+from tests.cases.test_workflow import pet
 from tests.conftest import petition_data
 from xinfang.cases import access, workflow
 from xinfang.cases.models import CaseOrgan, Category, RouteKind

@@ -5,10 +5,9 @@ on PostgreSQL the second SELECT … FOR UPDATE waits for the first transaction a
 state; on SQLite the IMMEDIATE transaction mode takes the write lock at BEGIN, which serialises
 the writers the same way. Both workers are released together by a barrier.
 
-These tests need committed data, hence transaction=True. The flush after any transactional test
-empties every table, seeded rules and calendar included, so `seeded` puts them back first (the
-seed is idempotent). serialized_rollback would do the same but collides with the content types that
-the flush of other transactional tests recreates.
+These tests need committed data, hence transaction=True. The flush after a transactional test
+empties every table; the cast fixture re-seeds the rules and calendar (serialized_rollback would
+collide with the content types that other transactional tests' flush recreates).
 """
 from __future__ import annotations
 
@@ -17,22 +16,14 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from tests.cases.test_workflow import fast_passwords, pet  # noqa: F401  (fast_passwords is an autouse fixture)
+from tests.cases.test_workflow import pet
 from tests.conftest import petition_data
 from xinfang.audit import log
 from xinfang.cases import workflow
 from xinfang.cases.access import WorkflowError
 from xinfang.cases.models import Case, CaseCounter, State
-from xinfang.deadlines.models import CalendarDay, CalendarYear, Rule
-from xinfang.deadlines.seed import seed_calendar, seed_rules
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def seeded(transactional_db):
-    seed_rules(Rule)
-    seed_calendar(CalendarYear, CalendarDay)
 
 
 def race(*jobs):

@@ -39,13 +39,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast creates fifteen users; the production PBKDF2 hasher makes that seconds per test.
-    (Imported by the other lifecycle and deadline test modules; best moved to tests/conftest.py.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def snapshot() -> dict:
     """Everything a service may write, so a refusal can be shown to have changed nothing."""
     return {
@@ -294,8 +287,7 @@ def test_numbers_run_per_bureau_and_year_of_receipt_art21(cast):
         "JZXF-2026-000001", "JZXF-2026-000002", "DHXF-2026-000001", "JZXF-2025-000001"]
 
 
-def test_register_keeps_flags_representatives_and_attachments_art20(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_register_keeps_flags_representatives_and_attachments_art20(cast):
     reps = [pet(name=f"代表{i}", id_number="", is_representative=True) for i in range(5)]
     case = workflow.register_case(
         cast.registrar,

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from tests.cases.test_workflow import fast_passwords, open_deadlines, refuse  # noqa: F401  (autouse fixture)
+from tests.cases.test_workflow import open_deadlines, refuse
 from xinfang.cases import workflow
 from xinfang.cases.models import Case, RouteKind
 from xinfang.deadlines.engine import CalendarNotCovered

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.cases.test_workflow import fast_passwords, open_deadlines, refuse  # noqa: F401  (autouse fixture)
+from tests.cases.test_workflow import open_deadlines, refuse
 from tests.conftest import petition_data
 from xinfang.cases import workflow
 from xinfang.cases.models import State
