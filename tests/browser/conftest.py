@@ -39,5 +39,5 @@ def login(page, username: str, password: str) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("form[action='/accounts/login/'] button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
