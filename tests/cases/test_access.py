@@ -158,3 +158,24 @@ def test_may_register_needs_an_organ_and_the_registrar_role(cast):
     assert access.may_register(cast.registrar) and access.may_register(cast.other)
     for user in (cast.handler, cast.supervisor, cast.citizen, cast.admin, AnonymousUser()):
         assert not access.may_register(user)
+
+
+def test_the_organ_one_level_up_sees_a_decided_case_to_register_review_art35_art36(cast, make_case):
+    """The superior organ must open a replied case to register the 复查 request, and the organ above
+    it a reviewed case for 复核; other organs still see nothing, and the view ends with the stage."""
+    replied = make_case("replied")
+    assert access.cases_visible_to(cast.reviewer).filter(pk=replied.pk).exists()  # 市政府 above 住建局
+    assert not access.cases_visible_to(cast.re_reviewer).filter(pk=replied.pk).exists()
+    assert not access.cases_visible_to(cast.other).filter(pk=replied.pk).exists()
+    reviewed = make_case("reviewed")
+    assert access.cases_visible_to(cast.re_reviewer).filter(pk=reviewed.pk).exists()  # 省政府 above 市政府
+    handling = make_case("handling")
+    assert not access.cases_visible_to(cast.reviewer).filter(pk=handling.pk).exists()
+
+
+def test_evaluation_is_not_offered_twice(cast, make_case):
+    case = make_case("replied")
+    assert "evaluate" in access.allowed_transitions(cast.registrar, case)
+    case = workflow.evaluate_case(cast.registrar, case, organ_satisfaction="satisfied")
+    assert "evaluate" not in access.allowed_transitions(cast.registrar, case)
+    assert access.transition_refusal(cast.registrar, case, "evaluate") == "该事项已经评价。"

@@ -23,13 +23,6 @@ from tests.conftest import petition_data
 
 pytestmark = pytest.mark.django_db
 
-# access.cases_visible_to does not yet let the organ one level up open a replied/reviewed case
-# before it has been there, so the cast's reviewer cannot reach the 复查/复核 request page (Art.35,
-# 36). Strict: once access.py is fixed these pass, and the marker must be removed.
-needs_superior_access = pytest.mark.xfail(
-    strict=True, reason="access.cases_visible_to hides a replied/reviewed case from the superior organ")
-
-
 def url(case, action):
     return reverse("case_action", args=[case.pk, action])
 
@@ -107,8 +100,7 @@ def test_every_transition_but_register_has_a_form_and_a_scenario():
     assert set(SCENARIOS) == set(ACTION_FORMS)
 
 
-@pytest.mark.parametrize("action", [
-    pytest.param(a, marks=needs_superior_access) if a in ("request_review", "request_re_review") else a for a in SCENARIOS])
+@pytest.mark.parametrize("action", list(SCENARIOS))
 def test_right_user_gets_the_form_and_succeeds(action, cast, ready, as_user):
     scenario = SCENARIOS[action]
     case = ready(action)
@@ -307,7 +299,6 @@ def test_reply_delivery_date_in_the_future_is_refused(cast, make_case, as_user):
     assert snapshot(case) == before
 
 
-@needs_superior_access
 def test_review_request_after_the_window_is_refused(cast, make_case, as_user, travel):
     """Art.35: 复查 must be asked within 30 days of delivery."""
     case = make_case("replied")
@@ -363,7 +354,6 @@ def test_two_people_posting_the_same_action_one_succeeds(cast, make_case, as_use
 # --------------------------------------------------------------------------- the whole life through pages
 
 
-@needs_superior_access
 def test_full_lifecycle_through_the_pages(cast, as_user, travel):
     case = workflow.register_case(cast.registrar, petition_data(), [workflow.PetitionerData(name="刘市民")])
     registrar, handler, head = as_user(cast.registrar), as_user(cast.handler), as_user(cast.head)

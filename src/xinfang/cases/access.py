@@ -6,13 +6,13 @@ so its existence does not leak.
 """
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from xinfang.orgs.models import Role
 
-from .models import Case, CaseOrgan, Category
+from .models import Case, CaseOrgan, Category, State
 
 
 class WorkflowError(Exception):
@@ -29,8 +29,9 @@ OVERSIGHT_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.ANALYST)
 
 def cases_visible_to(user) -> QuerySet[Case]:
     """Cases `user` may see: those that are or were at the user's organ; for supervisors, leaders
-    and analysts, at any organ in their organ's subtree. 检举控告 cases are never visible to the
-    accused organ (Art.30 ¶3)."""
+    and analysts, at any organ in their organ's subtree; and a decided case whose 复查/复核 request
+    the user's organ receives, being one level above the organ that decided (Art.35, 36). 检举控告
+    cases are never visible to the accused organ (Art.30 ¶3)."""
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
     if user.is_superuser:
@@ -42,7 +43,9 @@ def cases_visible_to(user) -> QuerySet[Case]:
         links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id__in=organ_ids)
     else:
         links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id=user.organ_id)
-    return Case.objects.filter(Exists(links)).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
+    superior = (Q(state=State.REPLIED, handling_organ__parent_id=user.organ_id)
+                | Q(state=State.REVIEWED, current_organ__parent_id=user.organ_id))
+    return Case.objects.filter(Exists(links) | superior).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
 
 
 def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
@@ -78,6 +81,8 @@ def transition_refusal(user, case: Case, name: str) -> str | None:
         return _("只有机关工作人员可以办理信访事项。")
     if case.state not in t.sources:
         return _("该信访事项当前状态为“%(state)s”,不能进行“%(action)s”。") % {"state": case.get_state_display(), "action": t.label}
+    if name == "evaluate" and case.satisfaction_organ:
+        return _("该事项已经评价。")
     if not user.has_role(*t.roles):
         roles = "、".join(str(Role(r).label) for r in t.roles)
         return _("“%(action)s”须由%(roles)s办理。") % {"action": t.label, "roles": roles}

@@ -79,6 +79,14 @@ CLAIM_ROUTES = [HandlingRoute.LITIGATION, HandlingRoute.ARBITRATION, HandlingRou
                 HandlingRoute.ADMINISTRATIVE, HandlingRoute.DUTY, HandlingRoute.OPINION]
 
 
+# The handling routes open to each category (Art.29–31).
+ROUTES_BY_CATEGORY = {
+    "suggestion": [HandlingRoute.SUGGESTION],
+    "report": [HandlingRoute.REPORT],
+    "claim": CLAIM_ROUTES,
+}
+
+
 class Outcome(models.TextChoices):
     """Art.32 outcomes of a 信访处理意见书, and Art.29 outcomes of a suggestion."""
 

@@ -29,7 +29,7 @@ from xinfang.orgs.models import LEGAL_KINDS, Organ, OrganKind, Role
 
 from .access import WorkflowError, check_transition
 from .models import (
-    CLAIM_ROUTES, OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
+    OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
     Event, HandlingRoute, Petitioner, RouteKind, State,
 )
 from .validators import validate_id_number, validate_phone
@@ -496,9 +496,7 @@ def accept_case(actor, case: Case, *, route: str, note: str = "") -> Case:
         if refusal:
             raise WorkflowError(refusal)
         _refuse_skip_level(case)
-        allowed = {Category.SUGGESTION: [HandlingRoute.SUGGESTION], Category.REPORT: [HandlingRoute.REPORT],
-                   Category.CLAIM: CLAIM_ROUTES}[case.category]
-        if route not in allowed:
+        if route not in ROUTES_BY_CATEGORY[case.category]:
             raise WorkflowError(_("请选择与信访类别相符的办理途径。"), "route")
         step = _Step(case, actor, "accept")
         step.close("accept", "object")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases import workflow
 from xinfang.cases.models import (
-    CLAIM_ROUTES, OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, Category, HandlingRoute, RouteKind, Satisfaction,
+    OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, RouteKind, Satisfaction,
 )
 from xinfang.deadlines.models import Rule
 from xinfang.orgs.models import Organ
@@ -98,9 +98,8 @@ class NotAcceptForm(ActionForm):
 
 
 def routes_for(category: str) -> list:
-    """Handling routes offered for a category (Art.29–31); the service checks the same."""
-    return {Category.SUGGESTION: [HandlingRoute.SUGGESTION], Category.REPORT: [HandlingRoute.REPORT],
-            Category.CLAIM: CLAIM_ROUTES}.get(category, [])
+    """Handling routes offered for a category (Art.29–31); the service checks the same table."""
+    return ROUTES_BY_CATEGORY.get(category, [])
 
 
 class AcceptForm(ActionForm):
