@@ -28,7 +28,7 @@ PACKAGE = Path(xinfang.__file__).resolve().parent
 PO_FILE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
 HOW_TO_FIX = ("update the catalogue: (cd src/xinfang && ../../.venv/bin/xinfang makemessages -l en "
-              "--add-location=file), translate the new entries in django.po, then `make install`")
+              "--add-location=file --no-obsolete), translate the new entries in django.po, then `make install`")
 
 
 # --------------------------------------------------------------------------- the catalogue
@@ -36,7 +36,7 @@ HOW_TO_FIX = ("update the catalogue: (cd src/xinfang && ../../.venv/bin/xinfang 
 
 def parse_po(path: Path) -> list[dict]:
     """The entries of a .po file: msgid, msgid_plural, msgstr (list), flags, refs. Enough of the
-    format for what makemessages writes (no msgctxt or obsolete entries are expected)."""
+    format for what makemessages writes; obsolete (#~) entries are skipped."""
     entries: list[dict] = []
     entry: dict | None = None
     key = None
@@ -49,11 +49,11 @@ def parse_po(path: Path) -> list[dict]:
         if not line:
             entry = None
             continue
+        if line.startswith("#~"):  # an obsolete entry (its string left the code): not in use
+            continue
         if entry is None or (line.startswith("#") and entry["msgstr"]):
             entry = start()
             entries.append(entry)
-        if line.startswith("#~"):
-            raise AssertionError(f"obsolete entry left in {path.name}: {line}")
         if line.startswith("#,"):
             entry["flags"].update(f.strip() for f in line[2:].split(","))
         elif line.startswith("#:"):
