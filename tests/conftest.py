@@ -137,7 +137,8 @@ def make_case(cast):
         if state == "handling":
             return case
         outcome = {"claim": "support", "suggestion": "adopted", "report": "handled"}[case.category]
-        case = workflow.reply_case(cast.handler, case, outcome=outcome, opinion="经调查,已责成物业限期维修。")
+        case = workflow.reply_case(cast.handler, case, outcome=outcome, opinion="经调查,已责成物业限期维修。",
+                                   facts="电梯自3月起多次故障属实。", basis="《特种设备安全法》第四十二条")
         if state == "replied":
             return case
         case = workflow.request_review(cast.reviewer, case, reason="对处理意见不服")

@@ -58,6 +58,8 @@ def test_register_route_accept_extend_reply(browser_page, cast):
     page.goto(page.base_url + f"/cases/{case.pk}/act/reply/")
     page.check("input[name=outcome][value=support]")
     page.fill("textarea[name=opinion]", "经调查属实,已责令物业公司于30日内完成维修。")
+    page.fill("textarea[name=facts]", "经现场核查,该栋电梯自2026年3月起多次停运,物业公司未按合同及时维修。")
+    page.fill("textarea[name=basis]", "《中华人民共和国特种设备安全法》第四十二条")
     page.click(".action-card button[type=submit]")
     page.wait_for_url(f"**/cases/{case.pk}/")
 

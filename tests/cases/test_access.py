@@ -139,7 +139,7 @@ def test_review_requests_are_for_the_organ_one_level_up_art35_art36(world, make_
 def test_an_organ_without_a_superior_has_no_review_organ_art35(world):
     case = world.report_case
     case = workflow.accept_case(world.discipline_handler, case, route="report")
-    case = workflow.reply_case(world.discipline_handler, case, outcome="handled", opinion="已依规处理")
+    case = workflow.reply_case(world.discipline_handler, case, outcome="handled", opinion="已依规处理", facts="查明事实", basis="法律依据")
     assert world.discipline.parent is None
     assert access.transition_refusal(world.reviewer, case, "request_review") is not None
 

@@ -160,7 +160,7 @@ ACTS = {
                   lambda who, case, c: workflow.extend_deadline(who, case, days=10, reason="需要现场勘验"),
                   State.HANDLING, "handler", "other", "replied"),
     "reply": Act(_state("handling"), "handler",
-                 lambda who, case, c: workflow.reply_case(who, case, outcome="support", opinion="责成物业维修"),
+                 lambda who, case, c: workflow.reply_case(who, case, outcome="support", opinion="责成物业维修", facts="查明事实", basis="法律依据"),
                  State.REPLIED, "housing_head_only", "other", "pending"),
     "evaluate": Act(_state("replied"), "handler",
                     lambda who, case, c: workflow.evaluate_case(who, case, organ_satisfaction="satisfied"),
@@ -764,7 +764,7 @@ def test_a_claim_reply_is_a_handling_opinion_with_an_art32_outcome(cast, make_ca
 def test_the_outcome_must_match_the_category_art29_art30_art32(cast, make_case, category, good, bad):
     case = make_case("handling", category=category)
     refuse(workflow.reply_case, cast.handler, case, outcome=bad, opinion="意见", field="outcome")
-    assert workflow.reply_case(cast.handler, case, outcome=good, opinion="意见").outcome == good
+    assert workflow.reply_case(cast.handler, case, outcome=good, opinion="意见", facts="查明事实", basis="法律依据").outcome == good
 
 
 def test_a_reply_needs_an_opinion_art32(cast, make_case):
@@ -772,7 +772,7 @@ def test_a_reply_needs_an_opinion_art32(cast, make_case):
 
 
 def test_route_six_opens_the_evaluation_and_review_windows_art35(cast, make_case):
-    case = workflow.reply_case(cast.handler, make_case("handling"), outcome="support", opinion="意见")
+    case = workflow.reply_case(cast.handler, make_case("handling"), outcome="support", opinion="意见", facts="查明事实", basis="法律依据")
     assert open_deadlines(case) == {"evaluate": D(2026, 7, 1), "review_request": D(2026, 7, 1)}
     assert case.due_on is None  # the petitioner's windows are not a duty of the organ
 
@@ -782,7 +782,7 @@ def test_route_six_opens_the_evaluation_and_review_windows_art35(cast, make_case
 def test_other_routes_open_only_the_evaluation_window_art35(cast, make_case, route, category):
     case = workflow.accept_case(cast.handler, make_case("pending", category=category), route=route)
     outcome = {"claim": "explain", "suggestion": "adopted", "report": "handled"}[category]
-    case = workflow.reply_case(cast.handler, case, outcome=outcome, opinion="意见")
+    case = workflow.reply_case(cast.handler, case, outcome=outcome, opinion="意见", facts="查明事实", basis="法律依据")
     assert open_deadlines(case) == {"evaluate": D(2026, 7, 1)}
     assert case.documents.filter(kind=DocKind.REPLY).count() == 1 and not case.documents.filter(kind=DocKind.OPINION)
     refuse(workflow.request_review, cast.reviewer, case, reason="不服", match="不适用")
@@ -792,8 +792,9 @@ def test_an_assigned_case_needs_its_completion_report_art22(cast, make_case):
     case = workflow.route_case(cast.registrar, make_case(), kind=RouteKind.ASSIGN, organ=cast.housing,
                                assigned_due=D(2026, 6, 30))
     case = workflow.accept_case(cast.handler, case, route="r6")
-    refuse(workflow.reply_case, cast.handler, case, outcome="support", opinion="意见", field="report")
-    case = workflow.reply_case(cast.handler, case, outcome="support", opinion="意见", report="已办结,报告如下……")
+    refuse(workflow.reply_case, cast.handler, case, outcome="support", opinion="意见", facts="查明事实", basis="法律依据",
+           field="report")
+    case = workflow.reply_case(cast.handler, case, outcome="support", opinion="意见", facts="查明事实", basis="法律依据", report="已办结,报告如下……")
     assert case.state == State.REPLIED and case.events.order_by("-pk").first().data["report"] == "已办结,报告如下……"
     assert case.deadlines.get(rule_id="assign").met_at is not None
 
@@ -801,7 +802,7 @@ def test_an_assigned_case_needs_its_completion_report_art22(cast, make_case):
 def test_windows_run_from_the_day_of_delivery_art35(cast, make_case, travel):
     case = make_case("handling")
     travel(D(2026, 6, 10))
-    case = workflow.reply_case(cast.handler, case, outcome="support", opinion="意见", delivered_on=D(2026, 6, 5))
+    case = workflow.reply_case(cast.handler, case, outcome="support", opinion="意见", facts="查明事实", basis="法律依据", delivered_on=D(2026, 6, 5))
     # 06-05 + 30 = 07-05, a Sunday → Monday 07-06.
     assert open_deadlines(case) == {"evaluate": D(2026, 7, 6), "review_request": D(2026, 7, 6)}
 
@@ -811,8 +812,8 @@ def test_delivery_cannot_be_in_the_future_or_before_acceptance_art32(cast, make_
     travel(D(2026, 6, 3))
     case = workflow.accept_case(cast.handler, case, route="r6")
     for day in (D(2026, 6, 4), D(2026, 6, 2)):
-        refuse(workflow.reply_case, cast.handler, case, outcome="support", opinion="意见", delivered_on=day,
-               field="delivered_on")
+        refuse(workflow.reply_case, cast.handler, case, outcome="support", opinion="意见", facts="查明事实",
+               basis="法律依据", delivered_on=day, field="delivered_on")
 
 
 def test_delivery_before_acceptance_is_refused_on_routes_without_a_limit_art32(cast, make_case, travel):
@@ -821,7 +822,7 @@ def test_delivery_before_acceptance_is_refused_on_routes_without_a_limit_art32(c
     case = workflow.accept_case(cast.handler, case, route="r1")
     refuse(workflow.reply_case, cast.handler, case, outcome="explain", opinion="已引导诉讼", delivered_on=D(2026, 6, 2),
            field="delivered_on")
-    case = workflow.reply_case(cast.handler, case, outcome="explain", opinion="已引导诉讼", delivered_on=D(2026, 6, 3))
+    case = workflow.reply_case(cast.handler, case, outcome="explain", opinion="已引导诉讼", facts="查明事实", basis="法律依据", delivered_on=D(2026, 6, 3))
     assert case.delivered_on == D(2026, 6, 3)
 
 
@@ -851,7 +852,7 @@ def test_evaluation_needs_a_known_level(cast, make_case, organ, bureau):
 
 def test_evaluation_is_possible_after_closure_within_the_window(cast, make_case):
     case = workflow.accept_case(cast.handler, make_case("pending", category=Category.SUGGESTION), route="suggestion")
-    case = workflow.reply_case(cast.handler, case, outcome="adopted", opinion="采纳")
+    case = workflow.reply_case(cast.handler, case, outcome="adopted", opinion="采纳", facts="查明事实", basis="法律依据")
     case = workflow.close_case(cast.handler, case)
     assert workflow.evaluate_case(cast.handler, case, organ_satisfaction="satisfied").state == State.CLOSED
 
@@ -978,7 +979,7 @@ def test_close_after_review_waits_for_the_re_review_window_art36(cast, make_case
 
 def test_a_reply_without_review_may_be_closed_at_once_art29(cast, make_case):
     case = workflow.accept_case(cast.handler, make_case("pending", category=Category.SUGGESTION), route="suggestion")
-    case = workflow.reply_case(cast.handler, case, outcome="adopted", opinion="采纳")
+    case = workflow.reply_case(cast.handler, case, outcome="adopted", opinion="采纳", facts="查明事实", basis="法律依据")
     assert workflow.close_case(cast.registrar, case).closure == Closure.REPLIED
 
 
@@ -1029,3 +1030,15 @@ def test_deleting_an_audit_row_is_reported(make_case):
     AuditEntry.objects.filter(action="case.route").delete()
     _checked, bad, reason = log.verify()
     assert bad is not None and "missing" in reason
+
+
+@pytest.mark.parametrize("missing", ["facts", "basis"])
+def test_a_handling_opinion_states_facts_and_legal_basis_art32(cast, make_case, missing):
+    case = make_case("handling")
+    args = dict(outcome="support", opinion="支持", facts="电梯故障属实", basis="《特种设备安全法》")
+    args[missing] = "  "
+    with pytest.raises(WorkflowError) as err:
+        workflow.reply_case(cast.handler, case, **args)
+    assert err.value.field == missing and "第32条" in err.value.message
+    case.refresh_from_db()
+    assert case.state == State.HANDLING and not case.documents.filter(kind=DocKind.OPINION).exists()

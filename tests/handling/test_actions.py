@@ -274,7 +274,7 @@ def test_assigned_case_reply_requires_the_completion_report(cast, as_user):
     assert case.report_required and case.due_on == dt.date(2026, 6, 20)  # the assigner's date (Art.22)
     form = handler.get(url(case, "reply")).context["form"]
     assert form.fields["report"].required
-    data = {"outcome": "support", "opinion": "已修复"}
+    data = {"outcome": "support", "opinion": "已修复", "facts": "电梯故障属实", "basis": "《特种设备安全法》"}
     response = handler.post(url(case, "reply"), data)
     assert response.status_code == 400 and "report" in response.context["form"].errors
     assert Case.objects.get(pk=case.pk).state == State.HANDLING
@@ -292,7 +292,7 @@ def test_reply_outcomes_follow_the_category(cast, make_case, as_user):
 def test_reply_delivery_date_in_the_future_is_refused(cast, make_case, as_user):
     case = make_case("handling")
     before = snapshot(case)
-    response = as_user(cast.handler).post(url(case, "reply"), {"outcome": "support", "opinion": "同意",
+    response = as_user(cast.handler).post(url(case, "reply"), {"outcome": "support", "opinion": "同意", "facts": "属实", "basis": "依据",
                                                                "delivered_on": "2026-06-02"})
     assert response.status_code == 400
     assert response.context["form"].errors["delivered_on"] == ["送达日期不能晚于今天。"]
@@ -370,7 +370,8 @@ def test_full_lifecycle_through_the_pages(cast, as_user, travel):
     do(handler, "accept", {"route": "r6"}, State.HANDLING)
     do(head, "extend", {"days": "20", "reason": "需补充调查"}, State.HANDLING)
     travel(dt.date(2026, 7, 1))
-    do(handler, "reply", {"outcome": "reject", "opinion": "诉求缺乏依据", "delivered_on": "2026-07-01"}, State.REPLIED)
+    do(handler, "reply", {"outcome": "reject", "opinion": "诉求缺乏依据", "facts": "经核查,物业已按合同维修",
+                             "basis": "《物业管理条例》第三十五条", "delivered_on": "2026-07-01"}, State.REPLIED)
     do(handler, "evaluate", {"organ_satisfaction": "unsatisfied"}, State.REPLIED)
     travel(dt.date(2026, 7, 10))
     do(reviewer, "request_review", {"reason": "不服处理意见", "requested_on": "2026-07-10"}, State.REVIEW)

@@ -586,6 +586,12 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
             raise WorkflowError(_("请选择与信访类别相符的处理结果。"), "outcome")
         if not (opinion or "").strip():
             raise WorkflowError(_("请填写处理意见。"), "opinion")
+        if review_allowed(case):
+            # A 信访处理意见书 states the request, the facts, the decision and its legal basis (Art.32).
+            if not (facts or "").strip():
+                raise WorkflowError(_("信访处理意见书应当载明查明的事实(条例第32条)。"), "facts")
+            if not (basis or "").strip():
+                raise WorkflowError(_("信访处理意见书应当载明法律政策依据(条例第32条)。"), "basis")
         if case.report_required and not (report or "").strip():
             raise WorkflowError(_("交办事项须报送办结报告(条例第22条)。"), "report")
         today = _today()

@@ -177,6 +177,9 @@ class ReplyForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = [(o.value, o.label) for o in OUTCOMES_BY_CATEGORY.get(self.case.category, [])]
         self.fields["delivered_on"].initial = timezone.localdate()
+        if workflow.review_allowed(self.case):
+            # A 信访处理意见书 must state the facts and the legal basis (Art.32).
+            self.fields["facts"].required = self.fields["basis"].required = True
         if self.case.report_required:
             self.fields["report"].required = True
         else:
