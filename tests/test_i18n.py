@@ -1,8 +1,8 @@
 """The interface in two languages: Chinese (the source strings, the default) and English (the
 catalogue src/xinfang/locale/en/LC_MESSAGES/django.po, compiled by `make install`).
 
-Pages are asked for in English the two ways a browser does it (the language cookie that the top
-bar's switch sets, and Accept-Language); with no preference they are Chinese. The catalogue itself
+Pages are in English only when the user chose it with the top bar's switch (the language cookie);
+with no choice, whatever the browser's Accept-Language, they are Chinese. The catalogue itself
 must be complete: no untranslated or fuzzy entry, placeholders kept, every string the templates
 and the code mark for translation present in it and translated by the compiled .mo.
 """
@@ -228,7 +228,12 @@ def test_a_language_we_do_not_have_falls_back_to_chinese(registrar, accept):
 
 
 @pytest.mark.parametrize("accept", ["en", "en-US,en;q=0.9", "en-GB;q=0.8, zh-CN;q=0.5"])
-def test_accept_language_english_gives_the_english_home_page(registrar, accept):
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(registrar, accept):
+    """Chinese first: the browser's preference is not enough, only the switch's choice counts."""
+    response = registrar.get(reverse("home"), HTTP_ACCEPT_LANGUAGE=accept)
+    assert response["Content-Language"] == "zh-hans"
+    assert "工作台" in response.content.decode()
+    registrar.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = registrar.get(reverse("home"), HTTP_ACCEPT_LANGUAGE=accept)
     assert response.status_code == 200
     assert response["Content-Language"] == "en"
@@ -290,7 +295,8 @@ def test_a_refused_action_explains_itself_in_english(cast, client, make_case):
 
 
 def test_login_page_in_english(client):
-    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("login")).content.decode()
     for text in ("Log in", "User name", "Password", "Petition Work Platform"):
         assert text in html, text
     assert "登录" not in html
