@@ -219,7 +219,14 @@ def test_serve_migrates_loads_the_demo_once_and_starts_gunicorn(db, no_server):
 def test_serve_without_demo_loads_nothing(db, no_server):
     out, _err = run("serve", "--host", "::1", "--port", "8124")
     assert not Organ.objects.exists() and "演示账号" not in out
-    assert no_server[0].cfg.bind == ["[::1]:8124"]
+    assert no_server[0].cfg.bind == ["[::1]:8124"] and "XINFANG_ALLOWED_HOSTS" not in out
+
+
+def test_serve_on_every_interface_reminds_of_allowed_hosts(db, no_server):
+    out, _err = run("serve", "--host", "0.0.0.0")
+    assert "XINFANG_ALLOWED_HOSTS" in out and no_server[0].cfg.bind == ["0.0.0.0:8000"]
+    out, _err = run("serve", "--host", "10.1.2.3")
+    assert "10.1.2.3 不在 XINFANG_ALLOWED_HOSTS 中" in out
 
 
 @pytest.mark.parametrize("args", [("--port", "70000"), ("--port", "web"), ("--workers", "0")])

@@ -88,7 +88,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(_("正在启动:http://%(host)s:%(port)s/ (%(workers)s个工作进程,Ctrl+C 停止)") % {
             "host": shown if ":" not in shown else f"[{shown}]", "port": port, "workers": workers})
-        if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1") and host not in settings.ALLOWED_HOSTS:
+        if host in ("0.0.0.0", "::"):
+            self.stdout.write(self.style.WARNING(_(
+                "提示:从其他计算机访问时,请把本机的域名或IP地址写入 XINFANG_ALLOWED_HOSTS(当前:%(hosts)s)。") % {
+                "hosts": ",".join(settings.ALLOWED_HOSTS)}))
+        elif host not in ("127.0.0.1", "localhost", "::1") and host not in settings.ALLOWED_HOSTS:
             self.stdout.write(self.style.WARNING(_("提示:%(host)s 不在 XINFANG_ALLOWED_HOSTS 中,用该地址访问会被拒绝。") % {"host": host}))
         config = {"bind": [bind], "workers": workers, "timeout": timeout, "accesslog": "-", "errorlog": "-",
                   "proc_name": "xinfang",
