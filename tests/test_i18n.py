@@ -362,10 +362,6 @@ def test_the_switch_needs_a_csrf_token(cast):
 # --------------------------------------------------------------------------- official documents
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cases/workflow.py stores RouteKind/HandlingRoute/outcome labels (and handling/forms.py the legal "
-    "channel's label) into the document's fields in the actor's language; they should be stored in "
-    "Chinese (or as codes resolved by documents/render.py under its zh-hans override)"))
 def test_official_documents_stay_chinese_when_the_actor_uses_english(cast, make_case):
     from xinfang.documents.render import compose
 

@@ -24,13 +24,13 @@ from xinfang.audit.log import append as audit
 from xinfang.deadlines.engine import Calendar, CalendarNotCovered
 from xinfang.deadlines.models import Deadline, Rule
 from xinfang.documents.models import DocKind
-from xinfang.documents.numbering import issue_document
+from xinfang.documents.numbering import issue_document, zh
 from xinfang.orgs.models import LEGAL_KINDS, Organ, OrganKind, Role
 
 from .access import WorkflowError, check_transition
 from .models import (
     OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
-    Event, HandlingRoute, Petitioner, RouteKind, State,
+    Event, HandlingRoute, Outcome, Petitioner, RouteKind, State,
 )
 from .validators import validate_id_number, validate_phone
 
@@ -418,15 +418,17 @@ def route_case(actor, case: Case, *, kind: str, organ: Organ, note: str = "", as
             to_state = S.PENDING
         event = step.finish(to_state, note=note, target=organ, kind=kind, assigned_due=assigned_due)
         issue_document(case, DocKind.ASSIGN if kind == RouteKind.ASSIGN else DocKind.FORWARD, sender, actor, event=event,
-                       addressee=organ.name, for_petitioner=False, route=str(RouteKind(kind).label), note=note,
+                       addressee=organ.name, for_petitioner=False, route=zh(RouteKind(kind).label), note=note,
                        assigned_due=assigned_due.isoformat() if assigned_due else "")
         return case
 
 
 @_calendar_guard
 def inform_case(actor, case: Case, *, channel: str, reason: str) -> Case:
-    """Tell the petitioner the proper legal channel (诉讼, 仲裁, 行政复议 …) and close (Art.22)."""
-    if not (channel or "").strip() or not (reason or "").strip():
+    """Tell the petitioner the proper legal channel (诉讼, 仲裁, 行政复议 …) and close (Art.22).
+    `channel` may be a translatable label; the notice records it in Chinese."""
+    channel = zh(channel or "")
+    if not channel.strip() or not (reason or "").strip():
         raise WorkflowError(_("请填写应当通过的法定途径和告知理由。"))
     with transaction.atomic():
         case = _lock(case)
@@ -507,7 +509,7 @@ def accept_case(actor, case: Case, *, route: str, note: str = "") -> Case:
             step.open("handle", step.today, case.current_organ)
         event = step.finish(S.HANDLING, note=note, route=route)
         issue_document(case, DocKind.ACCEPTANCE, case.current_organ, actor, event=event,
-                       route=str(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "")
+                       route=zh(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "")
         return case
 
 
@@ -612,7 +614,7 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
             step.open("review_request", delivered_on, None)
         event = step.finish(S.REPLIED, note=opinion, outcome=outcome, delivered_on=delivered_on, report=report)
         kind = DocKind.OPINION if review_allowed(case) else DocKind.REPLY
-        issue_document(case, kind, case.current_organ, actor, event=event, outcome=str(case.get_outcome_display()),
+        issue_document(case, kind, case.current_organ, actor, event=event, outcome=zh(Outcome(case.outcome).label),
                        opinion=opinion, facts=facts, basis=basis, request=case.content[:2000])
         return case
 
@@ -702,7 +704,7 @@ def _issue_review(actor, case: Case, name: str, outcome: str, opinion: str, to_s
         else:
             case.closure, case.closed_at = Closure.RE_REVIEWED, step.now
         event = step.finish(to_state, note=opinion, outcome=outcome)
-        issue_document(case, kind, case.current_organ, actor, event=event, outcome=str(case.get_review_outcome_display()),
+        issue_document(case, kind, case.current_organ, actor, event=event, outcome=zh(Outcome(case.review_outcome).label),
                        opinion=opinion, request=case.content[:2000])
         return case
 

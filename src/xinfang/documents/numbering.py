@@ -1,11 +1,19 @@
 """Issuing a document: take the next number for (organ, kind, year) and store the record."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import NUMBER_MARKS, DocKind, Document, DocumentCounter
+
+
+def zh(label) -> str:
+    """A choice label in the official language, whatever language the acting user chose:
+    documents are always written in Chinese."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
 
 
 def letter_recipients(case) -> list:
@@ -37,6 +45,6 @@ def issue_document(case, kind: str, organ, actor, *, event=None, addressee: str 
         number = f"{organ.short_name}{NUMBER_MARKS[DocKind(kind)]}〔{year}〕{seq}号"
         return Document.objects.create(
             case=case, event=event, kind=kind, organ=organ, year=year, seq=seq, number=number,
-            title=str(DocKind(kind).label), addressee=addressee, fields=fields, issued_by=actor,
+            title=zh(DocKind(kind).label), addressee=addressee, fields=fields, issued_by=actor,
             for_petitioner=for_petitioner,
         )

@@ -83,8 +83,8 @@ class InformForm(ActionForm):
 
     def submit(self, actor):
         d = self.cleaned_data
-        # The notice prints the channel's name, not its code.
-        channel = str(dict(LegalChannel.CHOICES)[d["channel"]])
+        # The notice prints the channel's name (the service records it in Chinese), not its code.
+        channel = dict(LegalChannel.CHOICES)[d["channel"]]
         return workflow.inform_case(actor, self.case, channel=channel, reason=d["reason"])
 
 
