@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEBS   := chromium fonts-wqy-microhei gettext
 
-.PHONY: install run test bench demo clean system-packages messages
+.PHONY: install run test clean system-packages messages
 
 install: $(STAMP) system-packages messages
 
@@ -37,9 +37,6 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
-
-bench: install
-	$(BIN)/xinfang bench
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
