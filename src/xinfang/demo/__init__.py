@@ -14,7 +14,7 @@ import collections
 import time
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from xinfang.audit.log import append as audit
@@ -98,6 +98,11 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
         if progress:
             progress(min(cases, start + batch_size), cases)
     number_documents()
+    if connection.vendor == "postgresql" and report.written:
+        # Fresh planner statistics after a bulk load; without them PostgreSQL picks slow plans for
+        # the case list and inbox until autovacuum gets round to it.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     report.seconds = time.monotonic() - started
     audit(None, "demo.generate", None, cases=report.written, seed=seed,
           stopped={str(y): n for y, n in report.stopped.items()})
