@@ -2,6 +2,8 @@
 through the workflow (workbench, API, CLI), never by editing rows here."""
 from django.contrib import admin
 
+from xinfang.admin import ReadOnlyAdmin
+
 from .models import Case, Event, Petitioner, Topic
 
 
@@ -35,19 +37,9 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = ("number", "title", "channel", "category", "state", "current_organ", "received_at", "due_on")
     list_filter = ("state", "category", "channel")
     search_fields = ("number", "title")
     date_hierarchy = "received_at"
     inlines = [PetitionerInline, EventInline]
-    show_full_result_count = False  # no COUNT(*) over millions of rows
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

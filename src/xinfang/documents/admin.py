@@ -5,11 +5,13 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.admin import ReadOnlyAdmin
+
 from .models import Document
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdmin):
     list_display = ("number", "kind", "organ", "case", "issued_at")
     list_filter = ("kind", "year")
     search_fields = ("number",)
@@ -24,12 +26,3 @@ class DocumentAdmin(admin.ModelAdmin):
         # Through the access-checked download view: uploaded media are never served directly.
         return format_html_join(" ", '<a href="{}">{}</a>', (
             (reverse("document_download", args=[obj.case_id, obj.pk, fmt]), fmt.upper()) for fmt in ("docx", "pdf")))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
