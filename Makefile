@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEBS   := chromium fonts-wqy-microhei gettext
 
-.PHONY: install run test clean system-packages messages
+.PHONY: install run test bench clean system-packages messages
 
 install: $(STAMP) system-packages messages
 
@@ -37,6 +37,16 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Benchmarks write into their own databases (var/bench/ and PostgreSQL's xinfang_bench), never
+# into the working data. Figures that depend on the engine are measured on both.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/xinfang_bench
+bench: install
+	XINFANG_DATA_DIR=$(CURDIR)/var/bench $(BIN)/xinfang bench $(BENCH_ARGS)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  createdb -h 127.0.0.1 -U postgres xinfang_bench 2>/dev/null || true; \
+	  DATABASE_URL=$(BENCH_PG) $(BIN)/xinfang bench --database-only $(BENCH_ARGS); \
+	else echo "PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL figures skipped"; fi
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

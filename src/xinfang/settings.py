@@ -128,6 +128,12 @@ INSTALLED_APPS = [
     "xinfang.audit",
     "xinfang.intake",
     "xinfang.handling",
+    "xinfang.ledger",
+    "xinfang.dedup",
+    "xinfang.suggest",
+    "xinfang.portal",
+    "xinfang.api",
+    "xinfang.accounts",
 ]
 
 MIDDLEWARE = [

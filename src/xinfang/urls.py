@@ -7,6 +7,12 @@ admin.site.index_title = "系统管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("portal/", include("xinfang.portal.urls")),
+    path("api/", include("xinfang.api.urls")),
+    path("ledger/", include("xinfang.ledger.urls")),
+    path("dedup/", include("xinfang.dedup.urls")),
+    path("suggest/", include("xinfang.suggest.urls")),
+    path("accounts/", include("xinfang.accounts.urls")),
     path("", include("xinfang.handling.urls")),
     path("", include("xinfang.intake.urls")),
     path("", include("xinfang.documents.urls")),

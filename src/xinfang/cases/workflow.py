@@ -28,6 +28,7 @@ from xinfang.documents.numbering import issue_document, zh
 from xinfang.orgs.models import LEGAL_KINDS, Organ, OrganKind, Role
 
 from .access import WorkflowError, check_transition
+from .signals import cases_created
 from .models import (
     OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
     Event, HandlingRoute, Outcome, Petitioner, RouteKind, State,
@@ -324,13 +325,14 @@ def next_case_number(bureau: Organ, year: int) -> tuple[int, str]:
 
 
 @_calendar_guard
-def register_case(actor, data: dict, petitioners: list[PetitionerData], attachments=()) -> Case:
+def register_case(actor, data: dict, petitioners: list[PetitionerData], attachments=(), *, source: str = "form") -> Case:
     """Register a petition received by the actor's organ (Art.17, 19, 21).
 
     `data` holds the Case fields (channel, received_at, title, content, category, topic, region,
     head_count, flags, accused_organ, related_case, same_facts). At a petition bureau the case waits
     to be routed within 15 days (Art.22); at any other organ it waits for the acceptance decision
-    within 15 days (Art.23 ¶2). `attachments` are (name, Django File) pairs.
+    within 15 days (Art.23 ¶2). `attachments` are (name, Django File) pairs. `source` names the
+    interface for `cases_created` (form, api, …), whose receivers screen the new case.
     """
     if not (getattr(actor, "organ_id", None) and actor.has_role(Role.REGISTRAR)):
         raise WorkflowError(_("只有登记员可以登记信访事项。"))
@@ -364,6 +366,7 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         received_on = timezone.localdate(received)
         step.open("route" if organ.is_bureau else "accept", received_on, organ)
         step.finish(case.state, channel=case.channel)
+        cases_created.send(sender=Case, case_ids=[case.pk], source=source)
         return case
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from xinfang.audit.log import append as audit
 from xinfang.cases.models import Case
+from xinfang.cases.signals import cases_created
 from xinfang.deadlines.engine import Calendar
 from xinfang.deadlines.models import Rule
 
@@ -92,6 +93,7 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
                     sims.append(result.sim)
             writer.write(sims)
             save_case_counters(locked, ctx.counters)
+            cases_created.send(sender=Case, case_ids=[sim.pk for sim in sims], source="demo")
         for sim in sims:
             sim.release()
         report.written += len(sims)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SuggestConfig(AppConfig):
+    name = "xinfang.suggest"
+    label = "suggest"
