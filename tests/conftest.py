@@ -19,6 +19,11 @@ from xinfang.cases import workflow
 from xinfang.cases.models import Category, Channel, RouteKind
 from xinfang.orgs.models import Level, Organ, OrganKind, Region, Role, User
 
+# Background jobs run inline in tests (in memory): enqueueing a job runs it, deterministically.
+from huey.contrib.djhuey import HUEY  # noqa: E402
+
+HUEY.immediate = True
+
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=TZ)
 PASSWORD = "Xf-test-pass-2026"

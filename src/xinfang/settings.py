@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "huey.contrib.djhuey",
     "xinfang",
     "xinfang.orgs",
     "xinfang.deadlines",
@@ -211,6 +212,20 @@ XINFANG_SKIP_LEVEL_POLICY = os.environ.get("XINFANG_SKIP_LEVEL_POLICY", "guide_b
 if XINFANG_SKIP_LEVEL_POLICY not in {"guide_back", "accept"}:
     raise ImproperlyConfigured("XINFANG_SKIP_LEVEL_POLICY must be guide_back or accept")
 PDF_FONT = os.environ.get("XINFANG_PDF_FONT", "")
+
+# Background jobs (huey). By default the queue is a SQLite file in the data directory and
+# `xinfang serve` runs a consumer beside the web workers, so one command starts everything; at
+# scale XINFANG_REDIS_URL puts the queue on Redis and `xinfang run_huey` runs on worker machines.
+# XINFANG_JOBS_IMMEDIATE=1 runs each job inline when it is enqueued (the test suite does this).
+REDIS_URL = os.environ.get("XINFANG_REDIS_URL", "")
+HUEY = {
+    "name": "xinfang",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "immediate": env_bool("XINFANG_JOBS_IMMEDIATE", False),
+    "utc": True,
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")},
+    "consumer": {"workers": env_int("XINFANG_JOB_WORKERS", 2), "worker_type": "thread", "periodic": True},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("XINFANG_SESSION_SECONDS", 8 * 3600)

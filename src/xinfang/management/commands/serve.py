@@ -6,6 +6,8 @@ static files are served by whitenoise, so nothing else is needed in front for a 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -73,8 +75,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=port, default=8000, help=_("端口(默认 %(default)s)"))
         parser.add_argument("--workers", type=at_least_one, default=2, help=_("工作进程数(默认 %(default)s)"))
         parser.add_argument("--timeout", type=at_least_one, default=60, help=_("请求超时秒数(默认 %(default)s)"))
+        parser.add_argument("--no-worker", action="store_true",
+                            help=_("不在本机启动后台任务进程(后台任务由其他机器上的 xinfang run_huey 处理)"))
 
-    def handle(self, *args, demo, demo_cases, host, port, workers, timeout, verbosity, **options):
+    def handle(self, *args, demo, demo_cases, host, port, workers, timeout, no_worker, verbosity, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(_("数据库已迁移到最新结构。"))
         if demo and not Organ.objects.exists():
@@ -102,11 +106,22 @@ class Command(BaseCommand):
         if _has_shm():
             config["worker_tmp_dir"] = "/dev/shm"  # heartbeat files off the disk (gunicorn's advice)
         server = XinfangServer(config)
+        # The job consumer (deadline reminders, imports, reports, alerts) runs as its own process
+        # beside the web workers, so a slow job never holds a web request and either side can be
+        # restarted alone; jobs are idempotent, so a consumer killed mid-job simply reruns it.
+        jobs = None if no_worker else subprocess.Popen([sys.executable, "-m", "xinfang", "run_huey", "--quiet"])
         try:
             server.run()
         except SystemExit as exc:  # gunicorn exits this way when it cannot start (e.g. port in use)
             if exc.code not in (0, None):
                 raise CommandError(_("服务未能启动(端口%(port)s可能已被占用),详见上方日志。") % {"port": port}) from None
+        finally:
+            if jobs is not None:
+                jobs.terminate()
+                try:
+                    jobs.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    jobs.kill()
 
 
 def _has_shm() -> bool:
