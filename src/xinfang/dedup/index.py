@@ -1,0 +1,340 @@
+"""The database side of duplicate detection: writing the index and finding candidates in it.
+
+Costs are per batch, not per case: `index_cases` (the `cases_created` receiver) reads the batch's
+cases and petitioners in two queries, looks up every band of every case of the batch in one
+query and every person key in another, verifies candidates in memory, and writes signatures,
+bands, person keys and links with bulk inserts.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+from xinfang.cases.models import Case, Petitioner
+
+from . import text as T
+from .models import Band, Kind, Link, PersonKey, Signature, Status
+
+# Scores (see docs/duplicates.md): at or above SUSPECT a candidate is shown and linked; the same
+# person adds PERSON_BONUS (identity is evidence, not proof of the same matter); a near-verbatim
+# text sent to another organ is 一信多投 from MULTI up.
+SUSPECT = 0.5
+PERSON_BONUS = 0.05
+MULTI = 0.85
+MAX_LINKS = 3  # links written per new case (the best ones)
+MAX_CANDIDATES = 40  # cases verified per text (the most band hits first)
+BATCH = 1000  # cases per lookup query (keeps SQL parameters within SQLite's limit)
+
+
+# --------------------------------------------------------------------------- person keys
+
+_SPACE = re.compile(r"[\s\-—_·•,,。.;;::()()【】\[\]]+")
+
+
+def _secret() -> bytes:
+    key = getattr(settings, "XINFANG_DEDUP_KEY", "") or settings.SECRET_KEY
+    return hashlib.sha256(b"xinfang.dedup.person:" + key.encode()).digest()
+
+
+def _digest(secret: bytes, kind: str, value: str) -> int:
+    d = hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(d[:8], "little", signed=True)
+
+
+def normalise_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone or ""))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if len(digits) >= 7 else ""
+
+
+def person_keys(name: str = "", id_number: str = "", phone: str = "", address: str = "") -> set[int]:
+    """Keyed digests identifying a person: the ID number, the phone, and name + address, each
+    normalised. Stored instead of the values, so lookups never read Petitioner columns (which may
+    be encrypted at rest) and the index reveals nothing without the deployment's secret."""
+    secret = _secret()
+    keys = set()
+    idn = unicodedata.normalize("NFKC", id_number or "").strip().upper()
+    if len(idn) >= 15:
+        keys.add(_digest(secret, "id", idn))
+    ph = normalise_phone(phone)
+    if ph:
+        keys.add(_digest(secret, "phone", ph))
+    nm = _SPACE.sub("", unicodedata.normalize("NFKC", name or ""))
+    addr = _SPACE.sub("", unicodedata.normalize("NFKC", address or ""))
+    if nm and len(addr) >= 4:
+        keys.add(_digest(secret, "name_addr", f"{nm}|{addr}"))
+    return keys
+
+
+# --------------------------------------------------------------------------- finding
+
+
+@dataclass
+class Found:
+    """A verified candidate for a text: the case, the score, and whether it is the same person."""
+
+    case_id: int
+    score: float
+    same_person: bool
+    text_score: float
+    bureau_id: int = 0
+    received_at: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def _placeholders(n: int) -> str:
+    return ",".join(["%s"] * n)
+
+
+def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
+    """{(band, hash): [case ids]} for every bucket of `rows` ((n, BANDS) int64): one query per
+    BATCH texts, each band probing the (band, hash, case_id) primary key."""
+    out: dict[tuple[int, int], list[int]] = defaultdict(list)
+    table = Band._meta.db_table
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        clauses, params = [], []
+        for b in range(T.BANDS):
+            values = sorted({int(v) for v in chunk[:, b] if v != 0})
+            if not values:
+                continue
+            clauses.append(f"(band = %s AND hash IN ({_placeholders(len(values))}))")
+            params += [b, *values]
+        if not clauses:
+            continue
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT band, hash, case_id FROM {table} WHERE {' OR '.join(clauses)}", params)
+            for band, h, case_id in cur.fetchall():
+                out[(band, h)].append(case_id)
+    return out
+
+
+def lookup_persons(keys: set[int]) -> dict[int, list[int]]:
+    """{person key: [case ids]} in one query per few thousand keys."""
+    out: dict[int, list[int]] = defaultdict(list)
+    keys = sorted(keys)
+    for start in range(0, len(keys), 5000):
+        for key, case_id in PersonKey.objects.filter(key__in=keys[start:start + 5000]).values_list("key", "case_id"):
+            out[key].append(case_id)
+    return out
+
+
+def _texts(case_ids) -> dict[int, tuple]:
+    rows = Case.objects.filter(pk__in=list(case_ids)).values_list("pk", "title", "content", "bureau_id", "received_at")
+    return {pk: (t, c, b, r) for pk, t, c, b, r in rows}
+
+
+def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int], *, exclude=()) -> list[Found]:
+    """Score the candidates (the most band hits first, and every same-person case) and keep those
+    at or above SUSPECT, best first."""
+    ids = [c for c, _ in sorted(band_hits.items(), key=lambda kv: -kv[1]) if c not in exclude][:MAX_CANDIDATES]
+    ids += [c for c in person_hits if c not in exclude and c not in band_hits][:MAX_CANDIDATES]
+    texts = _texts(ids)
+    found = []
+    for cid in ids:
+        if cid not in texts:
+            continue  # an index row of a case that no longer exists
+        title, content, bureau_id, received = texts[cid]
+        s = T.similarity(profile, T.Profile(title, content))
+        same = cid in person_hits
+        score = min(1.0, s + PERSON_BONUS) if same else s
+        if score >= SUSPECT:
+            found.append(Found(cid, round(score, 4), same, s, bureau_id, received))
+    found.sort(key=lambda f: (-f.score, f.case_id))
+    return found
+
+
+def find(title: str, content: str, petitioners: list[dict], *, exclude=()) -> list[Found]:
+    """Verified candidates among all indexed cases for one text (a draft, or a case re-screened)."""
+    profile = T.Profile(title, content)
+    rows = T.band_hashes([profile_norm(title, content)])
+    buckets = lookup_bands(rows)
+    hits: dict[int, int] = defaultdict(int)
+    for b in range(T.BANDS):
+        if rows[0, b]:
+            for cid in buckets.get((b, int(rows[0, b])), ()):
+                hits[cid] += 1
+    keys = set()
+    for p in petitioners:
+        keys |= person_keys(p.get("name", ""), p.get("id_number", ""), p.get("phone", ""), p.get("address", ""))
+    persons = {cid for ids in lookup_persons(keys).values() for cid in ids} if keys else set()
+    return verify(profile, hits, persons, exclude=set(exclude))
+
+
+def profile_norm(title: str, content: str) -> str:
+    return T.normalise(f"{title}{content}")
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+def kind_of(found: Found, *, bureau_id: int) -> str:
+    """Repeat when the same person raises the matter again; 一信多投 when a near-verbatim text
+    reaches another organ; otherwise the same matter from different people (联名/群体)."""
+    if found.text_score >= MULTI and found.bureau_id != bureau_id:
+        return Kind.MULTI
+    if found.same_person:
+        return Kind.REPEAT
+    return Kind.JOINT
+
+
+def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk insert ignoring rows already present (rerunning an interrupted import is safe)."""
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    marks = _placeholders(len(columns))
+    if connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    else:
+        sql = f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({marks})"
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), 20000):
+            cur.executemany(sql, rows[start:start + 20000])
+
+
+def write_index(case_ids: list[int], bands: np.ndarray, keys: dict[int, set[int]]) -> None:
+    """Write signatures, band rows and person keys of `case_ids` (bands[i] belongs to case_ids[i])."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        [Signature(case_id=cid, bands=bands[i].astype("<i8").tobytes(), indexed_at=now) for i, cid in enumerate(case_ids)],
+        ignore_conflicts=True, batch_size=2000)
+    band_rows = [(b, int(bands[i, b]), cid) for i, cid in enumerate(case_ids) for b in range(T.BANDS) if bands[i, b]]
+    _insert(Band._meta.db_table, ("band", "hash", "case_id"), band_rows)
+    _insert(PersonKey._meta.db_table, ("key", "case_id"), [(k, cid) for cid, ks in keys.items() for k in ks])
+
+
+def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
+    """Index the cases and (with `screen`) link each to the earlier cases it duplicates: the
+    `cases_created` receiver and the work of `xinfang dedup reindex`. Cases already indexed are
+    skipped. Returns the number of links written."""
+    case_ids = sorted(set(case_ids) - set(Signature.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)))
+    if not case_ids:
+        return 0
+    cases = {pk: (t, c, b, r) for pk, t, c, b, r in Case.objects.filter(pk__in=case_ids).values_list(
+        "pk", "title", "content", "bureau_id", "received_at")}
+    case_ids = [cid for cid in case_ids if cid in cases]
+    keys: dict[int, set[int]] = defaultdict(set)
+    for cid, name, idn, phone, addr in Petitioner.objects.filter(case_id__in=case_ids).values_list(
+            "case_id", "name", "id_number", "phone", "address"):
+        keys[cid] |= person_keys(name, idn, phone, addr)
+    norms = [profile_norm(cases[cid][0], cases[cid][1]) for cid in case_ids]
+    bands = T.band_hashes(norms)
+    links = 0
+    with transaction.atomic():
+        if screen:
+            links = _screen_batch(case_ids, cases, bands, keys, norms)
+        write_index(case_ids, bands, keys)
+    return links
+
+
+def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
+    """Find, verify and link the duplicates of a batch among the indexed cases and within the
+    batch itself (an import may carry a letter and its repeat in one file)."""
+    buckets = lookup_bands(bands)
+    all_keys = set().union(*keys.values()) if keys else set()
+    persons = lookup_persons(all_keys) if all_keys else {}
+    # The batch's own rows: later cases of the batch find earlier ones of the same batch.
+    for i, cid in enumerate(case_ids):
+        for b in range(T.BANDS):
+            if bands[i, b]:
+                buckets[(b, int(bands[i, b]))].append(cid)
+    for cid in case_ids:
+        for k in keys.get(cid, ()):
+            persons[k].append(cid)
+    found_by_case: dict[int, list[Found]] = {}
+    for i, cid in enumerate(case_ids):
+        if not norms[i]:
+            continue
+        hits: dict[int, int] = defaultdict(int)
+        for b in range(T.BANDS):
+            for other in buckets.get((b, int(bands[i, b])), ()) if bands[i, b] else ():
+                hits[other] += 1
+        same = {o for k in keys.get(cid, ()) for o in persons.get(k, ())}
+        hits.pop(cid, None)
+        same.discard(cid)
+        if not hits and not same:
+            continue
+        title, content, _bureau, _received = cases[cid]
+        found_by_case[cid] = verify(T.Profile(title, content), hits, same, exclude={cid})
+    if not found_by_case:
+        return 0
+    return _write_links(found_by_case, cases)
+
+
+def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
+    """Link each case to the earlier cases it duplicates (earlier = received first). A pair found
+    from both sides is linked once, from the later case."""
+    pairs: dict[tuple[int, int], tuple[Found, int]] = {}
+    for cid, found in found_by_case.items():
+        me = (cases[cid][3], cid)
+        for f in found[:MAX_LINKS * 2]:
+            other = (f.received_at, f.case_id)
+            later, earlier = (cid, f.case_id) if other <= me else (f.case_id, cid)
+            bureau_later = cases[cid][2] if later == cid else f.bureau_id
+            bureau_other = f.bureau_id if later == cid else cases[cid][2]
+            k = Kind.MULTI if (f.text_score >= MULTI and bureau_later != bureau_other) else (
+                Kind.REPEAT if f.same_person else Kind.JOINT)
+            if (later, earlier) not in pairs or pairs[(later, earlier)][0].score < f.score:
+                pairs[(later, earlier)] = (f, k)
+    # Keep the best MAX_LINKS per later case.
+    per_later: dict[int, list] = defaultdict(list)
+    for (later, earlier), (f, k) in pairs.items():
+        per_later[later].append((f.score, earlier, f, k))
+    existing = set(Link.objects.filter(case_id__in=list(per_later)).values_list("case_id", "earlier_id"))
+    chosen = []
+    for later, items in per_later.items():
+        items.sort(key=lambda x: (-x[0], x[1]))
+        for score, earlier, f, k in items[:MAX_LINKS]:
+            if (later, earlier) not in existing:
+                chosen.append((later, earlier, f, k))
+    if not chosen:
+        return 0
+    roots = chain_roots({e for _, e, _, _ in chosen})
+    # Within a batch a chain may grow: earlier links of this batch give their roots onwards.
+    chosen.sort(key=lambda x: x[1])
+    new_roots: dict[int, int] = {}
+    objs = []
+    for later, earlier, f, k in chosen:
+        root = new_roots.get(earlier) or roots.get(earlier, earlier)
+        if k == Kind.REPEAT:
+            new_roots.setdefault(later, root)
+        objs.append(Link(case_id=later, earlier_id=earlier, root_id=root, kind=k, score=f.score,
+                         same_person=f.same_person))
+    Link.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
+    return len(objs)
+
+
+def chain_roots(case_ids) -> dict[int, int]:
+    """{case id: root of its repeat chain} for cases that repeat an earlier one (not dismissed)."""
+    rows = (Link.objects.filter(case_id__in=list(case_ids), kind=Kind.REPEAT).exclude(status=Status.DISMISSED)
+            .order_by("case_id", "-score").values_list("case_id", "root_id"))
+    out: dict[int, int] = {}
+    for cid, root in rows:
+        out.setdefault(cid, root)
+    return out
+
+
+def purge_orphans() -> tuple[int, int]:
+    """Drop band and person-key rows of cases that are no longer indexed (a deleted case)."""
+    sig = Signature._meta.db_table
+    counts = []
+    with connection.cursor() as cur:
+        for model in (Band, PersonKey):
+            t = model._meta.db_table
+            cur.execute(f"DELETE FROM {t} WHERE NOT EXISTS (SELECT 1 FROM {sig} s WHERE s.case_id = {t}.case_id)")
+            counts.append(cur.rowcount)
+    return counts[0], counts[1]
