@@ -98,27 +98,28 @@ def test_a_file_without_the_header_or_at_all_is_refused(db, tmp_path):
     assert not CalendarDay.objects.filter(date=dt.date(2026, 6, 16)).exists()
 
 
-def test_complete_makes_a_2027_deadline_computable(cast, make_case, travel, tmp_path):
-    """Accepting a case on 2026-12-20 starts the 60-day limit of Art.34, which ends in 2027: refused
-    until 2027 is entered, then computed with its holidays and 调休 working Saturday."""
+def test_complete_makes_a_pending_2027_deadline_computable(cast, make_case, travel, tmp_path):
+    """Accepting a case on 2026-12-10 starts the 60-day limit of Art.34, which ends in 2027: pending
+    until 2027 is entered and marked complete, then computed with its holidays and 调休 Saturday."""
     travel(at(dt.date(2026, 12, 1)))
     case = make_case("pending")
     travel(at(dt.date(2026, 12, 10)))
-    with pytest.raises(WorkflowError, match="2027年的节假日安排尚未录入"):
-        workflow.accept_case(cast.handler, case, route="r6")
-    case.refresh_from_db()
-    assert case.state == State.PENDING
+    case = workflow.accept_case(cast.handler, case, route="r6")
+    handle = case.deadlines.get(rule_id="handle")
+    assert (handle.due_on, handle.pending_year) == (None, 2027)
     path = csv_file(tmp_path, "日期,类型,名称\n2027-01-01,休,元旦\n2027-02-08,休,春节\n2027-02-09,休,春节\n"
                               "2027-02-10,休,春节\n2027-02-11,休,春节\n2027-02-12,休,春节\n2027-02-20,班,春节调休\n")
-    run("calendar", "import", path)  # entered, but not yet marked complete: still refused
-    with pytest.raises(WorkflowError, match="2027"):
-        workflow.accept_case(cast.handler, case, route="r6")
+    run("calendar", "import", path)  # entered, but not yet marked complete: still pending
+    handle.refresh_from_db()
+    assert handle.due_on is None
     out, _err = run("calendar", "import", path, "--complete", "2027")
     assert "已标记完整录入:2027年" in out
-    case = workflow.accept_case(cast.handler, case, route="r6")
     # 2026-12-10 + 60 days = 2027-02-08, inside the (test) Spring Festival holiday; the next working
     # days after it: Saturday 2027-02-13 and Sunday 02-14 rest, Monday 2027-02-15 works.
-    assert case.deadlines.get(rule_id="handle").due_on == dt.date(2027, 2, 15)
+    handle.refresh_from_db()
+    assert (handle.due_on, handle.pending_year) == (dt.date(2027, 2, 15), None)
+    case.refresh_from_db()
+    assert case.due_on == dt.date(2027, 2, 15) and case.due_pending_year is None
 
 
 # --------------------------------------------------------------------------- calendar check and seed

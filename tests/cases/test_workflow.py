@@ -23,6 +23,7 @@ from tests.conftest import NOW, TZ, VALID_ID, petition_data
 from xinfang.audit import log
 from xinfang.audit.models import AuditEntry
 from xinfang.cases import workflow
+from xinfang.cases.signals import cases_created
 from xinfang.cases.access import WorkflowError
 from xinfang.cases.models import (
     Attachment, Case, CaseCounter, CaseOrgan, Category, Channel, Closure, Event, Petitioner, RouteKind, State,
@@ -381,12 +382,17 @@ def test_only_a_registrar_with_an_organ_may_register_art21(cast, who):
 
 def test_a_refusal_inside_the_transaction_rolls_the_number_back_art21(cast):
     """The counter row is written inside the registration's transaction: a refusal found after the
-    number was taken (here the calendar year is missing) rolls the counter back, so no number is
-    skipped."""
-    CalendarYear.objects.filter(year=2026).update(covered=False)  # no signal: only the snapshot changes
-    refuse(workflow.register_case, cast.registrar, petition_data(), [pet()], match="2026年")
-    assert CaseCounter.objects.count() == 0
-    CalendarYear.objects.filter(year=2026).update(covered=True)
+    number was taken (here by a `cases_created` receiver, which runs inside that transaction) rolls
+    the counter and the case back, so no number is skipped."""
+    def refuse_screening(sender, case_ids, source, **kwargs):
+        raise WorkflowError("筛查未通过")
+
+    cases_created.connect(refuse_screening)
+    try:
+        refuse(workflow.register_case, cast.registrar, petition_data(), [pet()], match="筛查未通过")
+    finally:
+        cases_created.disconnect(refuse_screening)
+    assert CaseCounter.objects.count() == 0 and not Case.objects.exists()
     assert workflow.register_case(cast.registrar, petition_data(), [pet()]).number == "JZXF-2026-000001"
 
 

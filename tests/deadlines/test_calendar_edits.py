@@ -11,10 +11,9 @@ import datetime as dt
 
 import pytest
 
-from tests.cases.test_workflow import open_deadlines, refuse
+from tests.cases.test_workflow import open_deadlines
 from xinfang.cases import workflow
 from xinfang.cases.models import Case, RouteKind
-from xinfang.deadlines.engine import CalendarNotCovered
 from xinfang.deadlines.models import CalendarDay, CalendarYear, Rule
 
 D = dt.date
@@ -95,19 +94,23 @@ def test_hearing_days_stay_uncounted_after_a_calendar_edit_art36(cast, make_case
     assert open_deadlines(case)["re_review"] == D(2026, 7, 8)
 
 
-def test_entering_next_years_arrangement_recomputes_and_unblocks(cast, make_case, travel, commit):
-    """Late in 2026 a 60-day limit reaches into 2027. Until the administrator marks 2027 covered,
-    the service refuses; deadlines computed while 2027 was provisionally covered are kept when it is
-    un-marked and recomputed when it is marked again."""
+def test_entering_next_years_arrangement_fills_in_a_pending_limit(cast, make_case, travel, commit):
+    """Late in 2026 a 60-day limit (Art.34) reaches into 2027. Until the administrator marks 2027
+    covered, the case is accepted with that limit pending (no date guessed); marking 2027 covered
+    fills it in; a date computed while 2027 was covered is kept when it is un-marked and recomputed
+    when it is marked again."""
     travel(D(2026, 11, 2))
     case = make_case("pending")
-    exc = refuse(workflow.accept_case, cast.handler, case, route="r6")
-    assert exc.message == str(CalendarNotCovered(2027))
+    case = workflow.accept_case(cast.handler, case, route="r6")
+    handle = case.deadlines.get(rule_id="handle")
+    assert (handle.due_on, handle.pending_year) == (None, 2027)
+    assert "待定(2027年节假日安排未录入)" in handle.pending_label
+    assert fresh(case).due_on is None and fresh(case).due_pending_year == 2027
 
     with commit():
         year = CalendarYear.objects.create(year=2027, covered=True, source="管理员录入")
-    case = workflow.accept_case(cast.handler, case, route="r6")
     assert open_deadlines(case) == {"handle": D(2027, 1, 1)}  # no 2027 holidays entered yet
+    assert fresh(case).due_on == D(2027, 1, 1) and fresh(case).due_pending_year is None
 
     with commit():
         year.covered = False

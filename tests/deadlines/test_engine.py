@@ -17,7 +17,7 @@ import pytest
 from tests.cases.test_workflow import open_deadlines, refuse
 from tests.conftest import petition_data
 from xinfang.cases import workflow
-from xinfang.cases.models import State
+from xinfang.cases.models import RouteKind, State
 from xinfang.deadlines.engine import Calendar, CalendarNotCovered, Grade, compute_due, grade
 from xinfang.deadlines.models import CalendarDay, CalendarYear, Rule, Unit
 from xinfang.deadlines.seed import DEFAULT_RULES, seed_calendar, seed_rules
@@ -167,21 +167,56 @@ def test_a_limit_ending_on_the_last_day_of_a_covered_year_is_computed(cal):
     assert cal.due(D(2026, 12, 16), 15, CAL) == D(2026, 12, 31)  # a Thursday
 
 
-def test_a_service_that_needs_an_uncovered_year_refuses_with_that_message(cast, make_case, travel):
+def test_a_limit_in_an_uncovered_year_is_pending_and_the_action_goes_on(cast, make_case, travel):
+    """Accepting on 11-15 starts route ⑥'s 60 days (Art.34): 2027-01-14, a year the calendar does
+    not cover. The engine gives no date (never guessed); the acceptance stands with the limit
+    pending, shown as 待定 with the missing year."""
     travel(D(2026, 11, 15))
     case = make_case("pending")  # acceptance due 11-30
-    # Route ⑥ runs 60 days: 2027-01-14, a year the calendar does not cover.
-    exc = refuse(workflow.accept_case, cast.handler, case, route="r6")
-    assert exc.message == str(CalendarNotCovered(2027))
-    # A route without a limit needs no 2027 day and goes through.
-    assert workflow.accept_case(cast.handler, case, route="r1").state == State.HANDLING
+    case = workflow.accept_case(cast.handler, case, route="r6")
+    assert case.state == State.HANDLING
+    handle = case.deadlines.get(rule_id="handle", is_open=True)
+    assert handle.due_on is None and handle.pending_year == 2027
+    assert not handle.has_passed(D(2030, 1, 1))
+    case.refresh_from_db()
+    assert case.due_on is None and case.due_pending_year == 2027 and case.grade is None
+    assert case.due_pending_label == "期限待定(2027年节假日安排未录入)"
 
 
-def test_registration_refuses_a_route_limit_in_an_uncovered_year(cast, travel):
-    travel(dt.datetime(2026, 12, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    data = petition_data(received_at=dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    exc = refuse(workflow.register_case, cast.registrar, data, [workflow.PetitionerData(name="刘市民")])
-    assert "2027年" in exc.message
+def test_registration_late_in_the_year_is_kept_with_its_route_limit_pending(cast, travel):
+    at = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    travel(at + dt.timedelta(hours=1))
+    case = workflow.register_case(cast.registrar, petition_data(received_at=at), [workflow.PetitionerData(name="刘市民")])
+    route = case.deadlines.get(rule_id="route")
+    assert (route.due_on, route.pending_year) == (None, 2027)
+    case = workflow.route_case(cast.registrar, case, kind=RouteKind.FORWARD, organ=cast.housing)
+    assert case.deadlines.get(rule_id="accept", is_open=True).pending_year == 2027
+    # The 5-working-day objection window is pending too, so it has not run out.
+    assert workflow.object_case(cast.handler, case, reason="不属于本机关职权").state == State.RETURNED
+
+
+def test_an_extension_waits_for_the_pending_date(cast, make_case, travel):
+    """The 延期告知书 states the old and new dates (Art.34), so no extension while they are unknown."""
+    travel(D(2026, 11, 15))
+    case = workflow.accept_case(cast.handler, make_case("pending"), route="r6")
+    exc = refuse(workflow.extend_deadline, cast.head, case, days=30, reason="需要现场勘验")
+    assert "2027年节假日安排录入后确定" in exc.message
+
+
+def test_a_pending_request_window_keeps_the_case_open(cast, make_case, travel):
+    """A reply on 12-15 opens the 30-day 复查 window (Art.35) into 2027: pending, so the case may
+    not be filed and the sweep leaves it, while the petitioner may still ask for 复查."""
+    travel(D(2026, 11, 1))
+    case = workflow.accept_case(cast.handler, make_case("pending"), route="r6")  # due 12-31
+    travel(D(2026, 12, 15))
+    case = workflow.reply_case(cast.handler, case, outcome="support", opinion="已处理。", facts="属实。", basis="有关规定")
+    window = case.deadlines.get(rule_id="review_request", is_open=True)
+    assert window.due_on is None and window.pending_year == 2027
+    travel(D(2026, 12, 31))
+    exc = refuse(workflow.close_case, cast.registrar, case)
+    assert "待定(2027年节假日安排未录入)" in exc.message
+    assert workflow.sweep_closable(D(2026, 12, 31)) == 0
+    assert workflow.request_review(cast.reviewer, case, reason="对处理意见不服").state == State.REVIEW
 
 
 # --------------------------------------------------------------------------- rules and compute_due

@@ -182,6 +182,8 @@ class Case(models.Model):
     # The running duty of whoever holds the case (denormalised for fast lists and inbox tabs).
     due_on = models.DateField(_("当前期限"), null=True, blank=True, db_index=True)
     due_warn_on = models.DateField(_("临期提醒日"), null=True, blank=True)
+    # Set when the running duty is pending: its end falls in a year whose calendar is not entered.
+    due_pending_year = models.PositiveSmallIntegerField(_("期限待定年份"), null=True, blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -201,6 +203,12 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def due_pending_label(self) -> str:
+        if self.due_pending_year and self.is_open:
+            return _("期限待定(%(year)s年节假日安排未录入)") % {"year": self.due_pending_year}
+        return ""
 
     @property
     def grade(self) -> str | None:

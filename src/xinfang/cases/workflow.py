@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinfang.audit.log import append as audit
-from xinfang.deadlines.engine import Calendar, CalendarNotCovered
+from xinfang.deadlines.engine import Calendar, CalendarNotCovered, deadline_due, place_due
 from xinfang.deadlines.models import Deadline, Rule
 from xinfang.documents.models import DocKind
 from xinfang.documents.numbering import issue_document, zh
@@ -115,9 +115,10 @@ class _Step:
              fixed_due: dt.date | None = None) -> Deadline:
         rule = self.rules[rule_code]
         days = rule.days if days is None else days
-        due = fixed_due or self.calendar.due(start, days, rule.unit)
-        return Deadline.objects.create(case=self.case, rule=rule, organ=organ, started_on=start, days=days,
-                                       fixed_due=fixed_due, due_on=due)
+        deadline = Deadline(case=self.case, rule=rule, organ=organ, started_on=start, days=days, fixed_due=fixed_due)
+        place_due(deadline, self.calendar)
+        deadline.save()
+        return deadline
 
     def close(self, *rule_codes: str) -> None:
         qs = self.case.deadlines.filter(is_open=True)
@@ -164,32 +165,38 @@ def sync_due(case: Case, rules: dict[str, Rule] | None = None) -> None:
     if not open_duties or case.state not in (S.REGISTERED, S.PENDING, S.RETURNED, S.HANDLING, S.REVIEW, S.RE_REVIEW):
         case.due_on = case.due_warn_on = None
         return
-    first = min(open_duties, key=lambda d: d.due_on)
+    dated = [d for d in open_duties if d.due_on is not None]
+    if not dated:  # the running limit is pending (its year's calendar is missing): no date, no grade
+        case.due_on = case.due_warn_on = None
+        case.due_pending_year = min(d.pending_year for d in open_duties)
+        return
+    first = min(dated, key=lambda d: d.due_on)
     case.due_on = first.due_on
     warn = first.rule.warn_days
     case.due_warn_on = first.due_on - dt.timedelta(days=warn - 1) if warn else None
 
 
 def recompute_open_deadlines(calendar: Calendar | None = None, *, since: dt.date | None = None) -> int:
-    """Recompute every open deadline (after the calendar or a rule changed). Returns how many moved.
-    Deadlines whose year is not covered keep their old date (the change is reported by `calendar check`)."""
+    """Recompute every open deadline (after the calendar or a rule changed), filling in pending ones
+    whose year has now been entered. Returns how many moved. A dated deadline whose year is no
+    longer covered keeps its old date (the change is reported by `calendar check`)."""
     calendar = calendar or Calendar.load()
     rules = _rules()
+    case.due_pending_year = None
     moved, touched_cases = 0, set()
     qs = (Deadline.objects.filter(is_open=True).select_related("rule")
           .annotate(case_due_on=F("case__due_on"), case_warn_on=F("case__due_warn_on")))
     if since:
-        qs = qs.filter(due_on__gte=since)
+        qs = qs.filter(Q(due_on__gte=since) | Q(due_on__isnull=True))
     for d in qs.iterator(chunk_size=2000):
         try:
-            if d.fixed_due:
-                due = calendar.next_working_day(d.fixed_due) if d.extra_days else d.fixed_due
-            else:
-                due = calendar.due(d.started_on, d.days, d.rule.unit, d.extra_days)
-        except CalendarNotCovered:
+            due = deadline_due(d, calendar)
+        except CalendarNotCovered as exc:
+            if d.due_on is None and d.pending_year != exc.year:
+                Deadline.objects.filter(pk=d.pk).update(pending_year=exc.year)
             continue
         if due != d.due_on:
-            Deadline.objects.filter(pk=d.pk).update(due_on=due)
+            Deadline.objects.filter(pk=d.pk).update(due_on=due, pending_year=None)
             moved += 1
             touched_cases.add(d.case_id)
         elif d.rule.is_duty and due == d.case_due_on:
@@ -200,7 +207,8 @@ def recompute_open_deadlines(calendar: Calendar | None = None, *, since: dt.date
                 touched_cases.add(d.case_id)
     for case in Case.objects.filter(pk__in=touched_cases):
         sync_due(case, rules)
-        Case.objects.filter(pk=case.pk).update(due_on=case.due_on, due_warn_on=case.due_warn_on)
+        Case.objects.filter(pk=case.pk).update(due_on=case.due_on, due_warn_on=case.due_warn_on,
+                                               due_pending_year=case.due_pending_year)
     return moved
 
 
@@ -338,7 +346,6 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         raise WorkflowError(_("只有登记员可以登记信访事项。"))
     data = dict(data)  # validation normalises values; the caller's dict is left alone
     _validate_registration(actor, data, petitioners)
-    organ = actor.organ
     with transaction.atomic():
         received = data["received_at"]
         year = timezone.localtime(received).year if timezone.is_aware(received) else received.year
@@ -528,7 +535,7 @@ def object_case(actor, case: Case, *, reason: str) -> Case:
         if case.routed_by_id is None:
             raise WorkflowError(_("本机关直接收到的信访事项不能退回,请决定受理或不予受理。"))
         window = case.deadlines.filter(rule_id="object", is_open=True).first()
-        if window is None or _today() > window.due_on:
+        if window is None or window.has_passed(_today()):
             raise WorkflowError(_("已超过收到后5个工作日的异议期限,应当依法受理(条例第23条)。"))
         step = _Step(case, actor, "object")
         step.close("accept", "object")
@@ -588,6 +595,10 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
         case = _lock(case)
         check_transition(actor, case, "reply")
         if outcome not in OUTCOMES_BY_CATEGORY[case.category]:
+        if running.due_on is None:
+            # The 延期告知书 must tell the petitioner both dates (Art.34): not before they are known.
+            raise WorkflowError(_("现办理期限待%(year)s年节假日安排录入后确定,暂不能延期。请管理员先录入该年安排。") % {
+                "year": running.pending_year})
             raise WorkflowError(_("请选择与信访类别相符的处理结果。"), "outcome")
         if not (opinion or "").strip():
             raise WorkflowError(_("请填写处理意见。"), "opinion")
@@ -638,7 +649,7 @@ def evaluate_case(actor, case: Case, *, organ_satisfaction: str, bureau_satisfac
         window = _window(case, "evaluate")
         if window is None:
             raise WorkflowError(_("该事项尚未答复,不能评价。"))
-        if _today() > window.due_on:
+        if window.has_passed(_today()):
             raise WorkflowError(_("评价期限已于%(date)s届满(超期未评价)。") % {"date": window.due_on})
         step = _Step(case, actor, "evaluate")
         step.close("evaluate")
@@ -664,7 +675,7 @@ def _request_next_level(actor, case: Case, name: str, window_code: str, duty_cod
         window = case.deadlines.filter(rule_id=window_code, is_open=True).first()
         if window is None:
             raise WorkflowError(_("该处理意见不适用复查、复核程序。"))
-        if requested_on > window.due_on:
+        if window.has_passed(requested_on):
             raise WorkflowError(_("申请期限已于%(date)s届满(条例%(article)s:收到意见之日起30日内提出)。") % {"date": window.due_on, "article": article})
         if requested_on < window.started_on:
             raise WorkflowError(_("申请日期不能早于意见送达日期。"), "requested_on")
@@ -715,6 +726,28 @@ def _issue_review(actor, case: Case, name: str, outcome: str, opinion: str, to_s
 @_calendar_guard
 def issue_review_opinion(actor, case: Case, *, outcome: str, opinion: str) -> Case:
     """Issue the 复查意见书 (Art.35); the petitioner may ask for 复核 within 30 days."""
+NEXT_LEVEL_WINDOWS = {"request_review": ("review_request", "第35条"), "request_re_review": ("re_review_request", "第36条")}
+
+
+def next_level_refusal(actor, case: Case, name: str) -> str | None:
+    """Why `actor` may not ask today for 复查 (`name`="request_review", Art.35) or 复核
+    ("request_re_review", Art.36) on `case`, in the words `request_review`/`request_re_review`
+    would use, or None if they may. Writes nothing: the portal uses it to offer the request or
+    explain why not. A window that has run out is named even after the case was filed."""
+    window_code, article = NEXT_LEVEL_WINDOWS[name]
+    window = case.deadlines.filter(rule_id=window_code).order_by("-pk").first()
+    if window is not None and window.due_on is not None and _today() > window.due_on:
+        return _("申请期限已于%(date)s届满(条例%(article)s:收到意见之日起30日内提出)。") % {"date": window.due_on, "article": article}
+    from .access import transition_refusal
+
+    refusal = transition_refusal(actor, case, name)
+    if refusal:
+        return refusal
+    if window is None or not window.is_open:
+        return _("该处理意见不适用复查、复核程序。")
+    return None
+
+
     return _issue_review(actor, case, "review", outcome, opinion, S.REVIEWED, DocKind.REVIEW)
 
 
@@ -738,9 +771,9 @@ def record_hearing(actor, case: Case, *, days: int, note: str) -> Case:
         step = _Step(case, actor, "hearing")
         duty = case.deadlines.get(rule_id="re_review", is_open=True)
         duty.extra_days += days
-        duty.due_on = step.calendar.due(duty.started_on, duty.days, duty.rule.unit, duty.extra_days)
+        place_due(duty, step.calendar)
         duty.save()
-        step.finish(case.state, note=note, days=days, new_due=duty.due_on)
+        step.finish(case.state, note=note, days=days, new_due=duty.due_on or duty.pending_label)
         return case
 
 
@@ -756,9 +789,10 @@ def close_case(actor, case: Case) -> Case:
             raise WorkflowError(_("该信访事项当前状态不能办结归档。"))
         window_code = "review_request" if case.state == S.REPLIED else "re_review_request"
         window = case.deadlines.filter(rule_id=window_code, is_open=True).first()
-        if window and _today() <= window.due_on:
+        if window and not window.has_passed(_today()):
             raise WorkflowError(_("信访人申请%(what)s的期限至%(date)s,届满前不能办结归档。") % {
-                "what": _("复查") if window_code == "review_request" else _("复核"), "date": window.due_on})
+                "what": _("复查") if window_code == "review_request" else _("复核"),
+                "date": window.due_on or window.pending_label})
         step = _Step(case, actor, "close")
         step.close(window_code)
         case.closure = Closure.REPLIED if case.state == S.REPLIED else Closure.REVIEWED
@@ -772,8 +806,8 @@ def sweep_closable(today: dt.date | None = None) -> int:
     today = today or _today()
     # One subquery, so the three conditions apply to the same deadline row (an exclude() across
     # the relation would match them on different rows, e.g. a met handling limit due later).
-    window_open = Deadline.objects.filter(case=OuterRef("pk"), is_open=True, due_on__gte=today,
-                                          rule_id__in=["review_request", "re_review_request"])
+    window_open = Deadline.objects.filter(Q(due_on__gte=today) | Q(due_on__isnull=True), case=OuterRef("pk"),
+                                          is_open=True, rule_id__in=["review_request", "re_review_request"])
     ids = Case.objects.filter(state__in=[S.REPLIED, S.REVIEWED]).exclude(Exists(window_open)).values_list("pk", flat=True)
     done = 0
     for pk in list(ids):

@@ -110,6 +110,22 @@ def compute_due(rule: Rule, start: dt.date, *, days: int | None = None, extra_da
     return calendar.due(start, rule.days if days is None else days, rule.unit, extra_days)
 
 
+def deadline_due(deadline, calendar: Calendar) -> dt.date:
+    """The last permitted day of `deadline` under `calendar` (raises CalendarNotCovered)."""
+    if deadline.fixed_due:
+        return calendar.next_working_day(deadline.fixed_due) if deadline.extra_days else deadline.fixed_due
+    return calendar.due(deadline.started_on, deadline.days, deadline.rule.unit, deadline.extra_days)
+
+
+def place_due(deadline, calendar: Calendar) -> None:
+    """Set `deadline.due_on`, or mark it pending on the missing year when the calendar does not
+    cover the day it needs: the date is never guessed, and the action that opened the limit goes on."""
+    try:
+        deadline.due_on, deadline.pending_year = deadline_due(deadline, calendar), None
+    except CalendarNotCovered as exc:
+        deadline.due_on, deadline.pending_year = None, exc.year
+
+
 class Grade:
     """The graded status shown with every running duty (正常 / 临期 / 超期)."""
 

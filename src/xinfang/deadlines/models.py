@@ -72,7 +72,13 @@ class Rule(models.Model):
 
 
 class Deadline(models.Model):
-    """A running or finished time limit on a case. `due_on` is the last permitted day."""
+    """A running or finished time limit on a case. `due_on` is the last permitted day.
+
+    A limit that ends in a year whose holiday arrangement has not been entered is *pending*:
+    `due_on` is empty and `pending_year` names the missing year. The engine never guesses such a
+    date; the case goes on, the limit is shown as 待定, and entering the year's arrangement fills
+    it in (recompute_open_deadlines). Until then the limit counts as not yet run out.
+    """
 
     case = models.ForeignKey("cases.Case", models.CASCADE, related_name="deadlines", verbose_name=_("信访事项"))
     rule = models.ForeignKey(Rule, models.PROTECT, verbose_name=_("规则"))
@@ -81,7 +87,9 @@ class Deadline(models.Model):
     days = models.PositiveSmallIntegerField(_("天数"), help_text=_("含延期、交办指定期限"))
     extra_days = models.PositiveSmallIntegerField(_("不计入天数"), default=0, help_text=_("如复核听证时间(条例第36条)"))
     fixed_due = models.DateField(_("指定期限"), null=True, blank=True, help_text=_("交办机关指定的办结期限"))
-    due_on = models.DateField(_("到期日"), db_index=True)
+    due_on = models.DateField(_("到期日"), null=True, blank=True, db_index=True)
+    pending_year = models.PositiveSmallIntegerField(
+        _("待录入年份"), null=True, blank=True, help_text=_("到期日落入尚未录入节假日安排的年份时,到期日待定"))
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     is_open = models.BooleanField(_("进行中"), default=True)
 
@@ -92,10 +100,19 @@ class Deadline(models.Model):
         indexes = [models.Index(fields=["is_open", "due_on"])]
 
     def __str__(self) -> str:
-        return f"{self.rule.name} {self.due_on}"
+        return f"{self.rule.name} {self.due_on or self.pending_label}"
+
+    @property
+    def pending_label(self) -> str:
+        return _("待定(%(year)s年节假日安排未录入)") % {"year": self.pending_year} if self.due_on is None else ""
+
+    def has_passed(self, day) -> bool:
+        """True when `day` is after the last permitted day. A pending limit ends in a year that has
+        not begun to be counted, so it has not passed."""
+        return self.due_on is not None and day > self.due_on
 
     @property
     def met_late(self) -> bool:
         from django.utils import timezone
 
-        return bool(self.met_at and timezone.localdate(self.met_at) > self.due_on)
+        return bool(self.met_at and self.has_passed(timezone.localdate(self.met_at)))
