@@ -139,6 +139,10 @@ def test_check_warns_before_the_year_runs_out_and_counts_the_cases_held_up(cast,
     out, _err = run("calendar", "check")
     assert "警告:2027年的节假日安排尚未录入。距2027-01-01还有46天" in out
     assert "有1件的下一环节期限可能落入2027年(待受理1件)" in out
+    accepted = make_case("pending")
+    workflow.accept_case(cast.handler, accepted, route="r6")  # 60 days from 11-16: pending on 2027
+    out, _err = run("calendar", "check")
+    assert "已有1个进行中的期限待定,录入该年安排后自动计算" in out
     assert "xinfang calendar import 文件.csv --complete 2027" in out
     run("calendar", "import", csv_file(tmp_path, "日期,类型,名称\n2027-01-01,休,元旦\n"), "--complete", "2027")
     out, _err = run("calendar", "check")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.cases.models import Case, State
 from xinfang.cases.workflow import recompute_open_deadlines
-from xinfang.deadlines.models import CalendarDay, CalendarYear, DayKind, Rule
+from xinfang.deadlines.models import CalendarDay, CalendarYear, DayKind, Deadline, Rule
 
 HORIZON_DAYS = 120
 KINDS = {"休": DayKind.HOLIDAY, "假": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY,
@@ -202,9 +202,12 @@ class Command(BaseCommand):
             days_left = (start - today).days
             counts = cases_needing(year, today)
             self.stdout.write(self.style.WARNING(_(
-                "警告:%(year)s年的节假日安排尚未录入。%(when)s,到期日在%(year)s年的期限将无法计算,"
-                "相关办理操作会被拒绝。") % {
+                "警告:%(year)s年的节假日安排尚未录入。%(when)s,到期日在%(year)s年的期限无法计算,"
+                "只能记为“待定”,也不能延期。") % {
                 "year": year, "when": _("距%(date)s还有%(n)s天") % {"date": start, "n": days_left} if days_left > 0 else _("已经进入该年")}))
+            waiting = Deadline.objects.filter(is_open=True, due_on__isnull=True, pending_year=year).count()
+            if waiting:
+                self.stdout.write(self.style.WARNING(_("  已有%(n)s个进行中的期限待定,录入该年安排后自动计算。") % {"n": waiting}))
             total = sum(counts.values())
             detail = ",".join(f"{State(s).label}{n}件" for s, n in counts.items() if n)
             self.stdout.write(_("  未办结的信访事项中,有%(n)s件的下一环节期限可能落入%(year)s年%(detail)s。") % {
