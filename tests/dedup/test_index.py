@@ -1,0 +1,63 @@
+"""The index finds edited, reordered, typo'd and summarised texts, and not other matters."""
+from django.core.management import call_command
+
+from xinfang.dedup import index, service
+from xinfang.dedup.models import Band, Link, Signature
+
+from .conftest import PERSON
+
+ORIGINAL = ("本人住在东湖区幸福里小区3栋2单元,小区电梯自今年3月起多次发生故障,有一次还把老人困在里面半个小时。"
+            "我们多次向物业公司反映,物业一直以维修资金没有到位为由拖延不修。小区住户大多是老人和小孩,上下楼非常困难。"
+            "请求有关部门督促物业公司尽快维修电梯,保障居民出行安全。")
+
+
+def _find(title, content, petitioners=()):
+    return {f.case_id: f for f in index.find(title, content, list(petitioners))}
+
+
+def test_variants_are_found(register):
+    case = register(title="幸福里小区电梯故障物业拖延不修", content=ORIGINAL)
+    register(title="小区路灯损坏", content="东湖区幸福里小区门口的路灯坏了两个月,晚上出行很不安全,请求尽快修复路灯。")
+    edited = ORIGINAL.replace("半个小时", "二十多分钟").replace("请求有关部门", "再次恳请") + "这个问题已经反映过多次。"
+    sentences = ORIGINAL.split("。")
+    reordered = "。".join([sentences[2], sentences[0], sentences[1], sentences[3]])
+    typos = ORIGINAL.replace("电梯", "电悌", 1).replace("物业", "务业", 1).replace("维修", "维休", 1)
+    for variant in (ORIGINAL, edited, reordered, typos):
+        assert case.pk in _find("幸福里小区电梯故障", variant), variant
+    # A clerk's short summary of a call is found through the caller's identity and verified by text.
+    summary = "来电反映幸福里小区3栋电梯自3月起多次故障,物业拖延不修,要求督促维修。"
+    assert case.pk in _find("电梯故障", summary, [{"phone": "138-0013-8000"}])
+    assert case.pk not in _find("小区门口停车难", "东湖区幸福里小区门口停车位不足,外来车辆乱停,请求规划停车位。", [PERSON])
+
+
+def test_person_keys_do_not_store_raw_values(register):
+    register()
+    from xinfang.dedup.models import PersonKey
+
+    keys = set(PersonKey.objects.values_list("key", flat=True))
+    assert keys == index.person_keys(**PERSON)
+    assert all(isinstance(k, int) for k in keys)
+    assert index.person_keys(phone="+86 138 0013 8000") <= keys
+
+
+def test_reindex_rebuilds_missing_and_all(register, capsys):
+    a = register(content=ORIGINAL)
+    b = register(content=ORIGINAL + "再次反映。")
+    Signature.objects.all().delete()
+    Link.objects.all().delete()
+    call_command("dedup", "reindex")
+    assert Signature.objects.count() == 2 and Band.objects.filter(case_id=a.pk).exists()
+    assert Link.objects.filter(case=b, earlier=a).exists()
+    call_command("dedup", "reindex", "--all")
+    assert Signature.objects.count() == 2
+    assert "判重索引完成" in capsys.readouterr().out
+
+
+def test_export_judgements_skips_dismissed_and_invisible(register, cast):
+    a = register(content=ORIGINAL)
+    b = register(content=ORIGINAL + "再次反映。")
+    link = Link.objects.get(case=b)
+    assert service.export_judgements([a.pk, b.pk], user=cast.registrar) == {b.pk: (a.number, link.score)}
+    assert service.export_judgements([b.pk], user=cast.other) == {}
+    service.decide(cast.registrar, link, "dismiss")
+    assert service.export_judgements([b.pk]) == {}
