@@ -135,6 +135,9 @@ INSTALLED_APPS = [
     "xinfang.portal",
     "xinfang.api",
     "xinfang.accounts",
+    "xinfang.supervision",
+    "xinfang.mediation",
+    "xinfang.analytics",
 ]
 
 MIDDLEWARE = [
