@@ -13,6 +13,11 @@ XINFANG_PDF_FONT     path to a CJK TrueType font for PDF documents (default: sea
 XINFANG_MAX_UPLOAD_MB  largest attachment accepted, in MiB (default 20)
 XINFANG_SKIP_LEVEL_POLICY  guide_back (default: a level-skipping visit is not routed, the petitioner
                      is guided to the competent level, Art.20) or accept
+XINFANG_ENV          development (default) or production: production requires XINFANG_SECRET_KEY and
+                     turns on HSTS, secure cookies and the HTTPS redirect (see docs/security.md for
+                     XINFANG_PROXY_SSL_HEADER, XINFANG_SSL_REDIRECT, XINFANG_HSTS_SECONDS, …)
+XINFANG_SESSION_SECONDS / XINFANG_SESSION_IDLE_SECONDS  absolute and idle session limits
+XINFANG_LOGIN_*, XINFANG_TOTP_REQUIRED_ROLES  login lockout and two-step login (docs/security.md)
 """
 from __future__ import annotations
 
@@ -101,7 +106,19 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("XINFANG_DEBUG", False)
 
+XINFANG_ENV = os.environ.get("XINFANG_ENV", "development").strip().lower() or "development"
+if XINFANG_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"XINFANG_ENV must be development or production, not {XINFANG_ENV!r}")
+PRODUCTION = XINFANG_ENV == "production"
+
 SECRET_KEY = os.environ.get("XINFANG_SECRET_KEY", "")
+if PRODUCTION:
+    # A key generated into the data directory is fine on one developer's machine; in production it
+    # would silently differ between servers and be readable by whoever can read the data directory.
+    if DEBUG:
+        raise ImproperlyConfigured("XINFANG_DEBUG must be false when XINFANG_ENV=production")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured("XINFANG_ENV=production needs XINFANG_SECRET_KEY: 50 or more random characters")
 if not SECRET_KEY:
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
@@ -142,6 +159,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "xinfang.accounts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xinfang.middleware.ChosenLanguageMiddleware",
@@ -149,6 +167,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xinfang.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -185,6 +204,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "xinfang.accounts.validators.ComplexityValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -231,11 +251,55 @@ HUEY = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Absolute limit: a session ends this long after login however busy it is (also the cookie's age).
 SESSION_COOKIE_AGE = env_int("XINFANG_SESSION_SECONDS", 8 * 3600)
+# Idle limit: a session nobody used for this long ends (xinfang.accounts.middleware).
+SESSION_IDLE_SECONDS = env_int("XINFANG_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Login lockout (xinfang.accounts.throttle): this many failures within the window lock the
+# username (or the client address) for the lock period. Counted in the database, so every worker
+# process sees the same count.
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("XINFANG_LOGIN_WINDOW_SECONDS", 15 * 60)
+LOGIN_MAX_FAILURES_PER_USER = env_int("XINFANG_LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_IP = env_int("XINFANG_LOGIN_MAX_FAILURES_PER_IP", 30)
+LOGIN_LOCKOUT_SECONDS = env_int("XINFANG_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# The client address comes from REMOTE_ADDR unless a trusted reverse proxy puts it in a header
+# (e.g. HTTP_X_FORWARDED_FOR); then the last address in that header is used.
+CLIENT_IP_HEADER = os.environ.get("XINFANG_CLIENT_IP_HEADER", "").strip()
+# Roles (and "superuser") that must use a second login step (TOTP), comma-separated; empty: optional.
+TOTP_REQUIRED_ROLES = [r.strip() for r in os.environ.get("XINFANG_TOTP_REQUIRED_ROLES", "").split(",") if r.strip()]
+TOTP_ISSUER = os.environ.get("XINFANG_TOTP_ISSUER", "信访工作平台")
+
+# Content-Security-Policy sent with every response (xinfang.accounts.middleware): no inline script,
+# style or handler anywhere, so an injected payload cannot run even if escaping were ever missed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+if PRODUCTION:
+    # Behind a TLS-terminating proxy, name the header it sets (e.g. HTTP_X_FORWARDED_PROTO) so
+    # Django knows the request came in over HTTPS; only do this when the proxy strips that header
+    # from clients' requests.
+    proxy_header = os.environ.get("XINFANG_PROXY_SSL_HEADER", "").strip()
+    if proxy_header:
+        SECURE_PROXY_SSL_HEADER = (proxy_header, "https")
+    SECURE_SSL_REDIRECT = env_bool("XINFANG_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("XINFANG_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XINFANG_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("XINFANG_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("XINFANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 LOGGING = {
     "version": 1,

@@ -5,8 +5,7 @@ from . import views
 from .forms import LoginForm
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Login and logout live in xinfang.accounts (lockout, two-step login), under /accounts/.
     # Django's set_language view (the language switch in the top bar): POST language + next.
     path("i18n/", include("django.conf.urls.i18n")),
     path("", views.home, name="home"),
