@@ -1,8 +1,6 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .forms import LoginForm
 
 urlpatterns = [
     # Login and logout live in xinfang.accounts (lockout, two-step login), under /accounts/.
