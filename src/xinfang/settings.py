@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # the API docs' Swagger UI is served from the package's static files (offline)
     "huey.contrib.djhuey",
     "xinfang",
     "xinfang.orgs",
