@@ -1,0 +1,246 @@
+"""Daily aggregates so a dashboard over a million cases reads a few thousand rows, not the cases.
+
+Each case counts on the local day it was received, for its responsible organ, in five breakdowns
+("all", channel, category, topic, region). The counters are exactly `metrics.counters()`; a day's
+rows are rebuilt from the cases (delete + insert in one transaction), so a rebuild is idempotent.
+Months are rolled up from their days (grain "m") so a year-long period reads 12 rows per slice.
+
+What makes a day stale, and how it is refreshed:
+- a case saved or deleted (signal) or created in bulk (`cases_created`) marks its received day
+  in DirtyDay; a duplicate-detection link does the same for both cases it links;
+- a limit running out changes "overdue" with nothing saved: `refresh()` also marks the days of
+  cases whose open limit ran out since the last refresh;
+- `refresh()` rebuilds the marked days (the job every few minutes; the dashboard on opening when
+  few days are marked); `refresh(full=True)` / `xinfang analytics refresh --full` rebuilds all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Count, Min, Max, Q, Sum
+from django.utils import timezone
+
+from xinfang.cases.models import Case
+from xinfang.deadlines.models import Deadline
+
+from .metrics import (
+    COUNTER_NAMES, accused_key, counters, day_bounds, local_day, organ_scope, responsible_organ,
+)
+from .models import DailyStat, DirtyDay, Grain, JobState
+
+BREAKDOWNS = {"channel": "channel", "category": "category", "topic": "topic_id", "region": "region_id"}
+CHUNK_DAYS = 7
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def mark_days(days) -> None:
+    days = {d for d in days if d}
+    if days:
+        DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days], ignore_conflicts=True)
+
+
+def mark_cases(case_ids) -> None:
+    ids = list(case_ids)
+    for i in range(0, len(ids), 5000):
+        days = (Case.objects.filter(pk__in=ids[i:i + 5000]).annotate(d=local_day())
+                .values_list("d", flat=True).distinct())
+        mark_days(days)
+
+
+def _mark_newly_overdue(today: dt.date) -> None:
+    """Mark the days of cases whose open limit ran out since the last check (nothing was saved,
+    yet their 超期 counters changed)."""
+    state, _created = JobState.objects.get_or_create(key="overdue_checked", defaults={"value": ""})
+    last = dt.date.fromisoformat(state.value) if state.value else None
+    if last is not None and last >= today:
+        return
+    qs = Deadline.objects.filter(is_open=True, due_on__lt=today)
+    if last is not None:
+        qs = qs.filter(due_on__gte=last - dt.timedelta(days=1))
+    days = (Case.objects.filter(pk__in=qs.values("case_id")).annotate(d=local_day())
+            .values_list("d", flat=True).distinct())
+    mark_days(days)
+    JobState.objects.filter(key="overdue_checked").update(value=today.isoformat())
+
+
+# --------------------------------------------------------------------------- rebuilding
+
+
+def _fine_rows(lo_day: dt.date, hi_day: dt.date, today: dt.date):
+    """Counters grouped by (day, organ, accused, channel, category, topic, region)."""
+    lo, hi = day_bounds(lo_day, hi_day)
+    qs = (Case.objects.filter(received_at__gte=lo, received_at__lt=hi)
+          .annotate(d=local_day(), org=responsible_organ(), acc=accused_key())
+          .values("d", "org", "acc", "channel", "category", "topic_id", "region_id").order_by())
+    annotations = {name: Count("pk", filter=q) if q else Count("pk") for name, q in counters(today).items()}
+    return qs.annotate(**annotations)
+
+
+def _rebuild_range(lo_day: dt.date, hi_day: dt.date, today: dt.date) -> int:
+    rows: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNTER_NAMES))
+    for r in _fine_rows(lo_day, hi_day, today).iterator(chunk_size=5000):
+        values = [r[n] for n in COUNTER_NAMES]
+        keys = [("all", "")] + [(dim, "" if r[f] is None else str(r[f])) for dim, f in BREAKDOWNS.items()]
+        for dim, key in keys:
+            acc = rows[(r["d"], r["org"], r["acc"] or 0, dim, key)]
+            for i, v in enumerate(values):
+                acc[i] += v
+    objs = [DailyStat(grain=Grain.DAY, day=day, organ_id=org, accused_id=acc, dim=dim, key=key,
+                      **dict(zip(COUNTER_NAMES, vals)))
+            for (day, org, acc, dim, key), vals in rows.items()]
+    DailyStat.objects.filter(grain=Grain.DAY, day__gte=lo_day, day__lte=hi_day).delete()
+    DailyStat.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+def _rollup_month(month: dt.date) -> None:
+    end = _next_month(month) - dt.timedelta(days=1)
+    sums = (DailyStat.objects.filter(grain=Grain.DAY, day__gte=month, day__lte=end)
+            .values("organ_id", "accused_id", "dim", "key").order_by()
+            .annotate(**{f"s_{n}": Sum(n) for n in COUNTER_NAMES}))
+    objs = [DailyStat(grain=Grain.MONTH, day=month, organ_id=r["organ_id"], accused_id=r["accused_id"], dim=r["dim"],
+                      key=r["key"], **{n: r[f"s_{n}"] for n in COUNTER_NAMES}) for r in sums]
+    DailyStat.objects.filter(grain=Grain.MONTH, day=month).delete()
+    DailyStat.objects.bulk_create(objs, batch_size=2000)
+
+
+def refresh_days(days, today: dt.date | None = None) -> int:
+    """Rebuild the aggregates of `days` and the months they fall in. Returns rows written."""
+    today = today or timezone.localdate()
+    days = sorted(set(days))
+    written = 0
+    # Consecutive days are rebuilt together, CHUNK_DAYS at a time (one grouped query each).
+    runs: list[list[dt.date]] = []
+    for d in days:
+        if runs and (d - runs[-1][-1]).days == 1 and len(runs[-1]) < CHUNK_DAYS:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    months = set()
+    for run in runs:
+        with transaction.atomic():
+            written += _rebuild_range(run[0], run[-1], today)
+            DirtyDay.objects.filter(day__in=run).delete()
+        months.update(_month(d) for d in run)
+    for m in sorted(months):
+        with transaction.atomic():
+            _rollup_month(m)
+    return written
+
+
+def refresh(*, full: bool = False, max_days: int | None = None, today: dt.date | None = None) -> int:
+    """Rebuild what is stale (or, with full=True, every day that has cases). With `max_days`,
+    only when at most that many days are stale (returns -1 otherwise). Idempotent."""
+    today = today or timezone.localdate()
+    if full:
+        span = Case.objects.aggregate(lo=Min("received_at"), hi=Max("received_at"))
+        DailyStat.objects.all().delete()
+        JobState.objects.update_or_create(key="overdue_checked", defaults={"value": today.isoformat()})
+        if span["lo"] is None:
+            DirtyDay.objects.all().delete()
+            return 0
+        lo, hi = timezone.localdate(span["lo"]), timezone.localdate(span["hi"])
+        days = [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+        DirtyDay.objects.all().delete()
+        return refresh_days(days, today)
+    _mark_newly_overdue(today)
+    days = list(DirtyDay.objects.values_list("day", flat=True))
+    if max_days is not None and len(days) > max_days:
+        return -1
+    if not days:
+        return 0
+    return refresh_days(days, today)
+
+
+def stale_days() -> int:
+    return DirtyDay.objects.count()
+
+
+def last_refresh():
+    return JobState.objects.filter(key="overdue_checked").values_list("updated_at", flat=True).first()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _period_q(start: dt.date, end: dt.date) -> Q:
+    """Rows covering [start, end]: whole months from the monthly roll-up, the edges from days."""
+    q = Q(pk__in=[])
+    first_month = _month(start) if start.day == 1 else _next_month(start)
+    month = first_month
+    months = []
+    while _next_month(month) - dt.timedelta(days=1) <= end:
+        months.append(month)
+        month = _next_month(month)
+    if months:
+        q |= Q(grain=Grain.MONTH, day__in=months)
+        head_end = months[0] - dt.timedelta(days=1)
+        tail_start = _next_month(months[-1])
+        if start <= head_end:
+            q |= Q(grain=Grain.DAY, day__gte=start, day__lte=head_end)
+        if tail_start <= end:
+            q |= Q(grain=Grain.DAY, day__gte=tail_start, day__lte=end)
+    else:
+        q |= Q(grain=Grain.DAY, day__gte=start, day__lte=end)
+    return q
+
+
+def rows_for(user, *, organ=None, start: dt.date, end: dt.date):
+    """Aggregate rows of the user's organ scope over the period (before choosing a breakdown)."""
+    qs = DailyStat.objects.filter(_period_q(start, end))
+    scope = organ_scope(user, organ)
+    if scope is not None:
+        qs = qs.filter(organ_id__in=scope)
+    if not getattr(user, "is_superuser", False) and getattr(user, "organ_id", None):
+        qs = qs.exclude(accused_id=user.organ_id)
+    return qs
+
+
+def sum_counters(user, *, organ=None, start: dt.date, end: dt.date) -> dict[str, int]:
+    sums = rows_for(user, organ=organ, start=start, end=end).filter(dim="all").aggregate(
+        **{n: Sum(n) for n in COUNTER_NAMES})
+    return {n: int(v or 0) for n, v in sums.items()}
+
+
+def breakdowns(user, *, organ=None, start: dt.date, end: dt.date, fields=("received",)) -> dict[str, dict[str, dict]]:
+    """{dimension: {key: {counter: n}}} for channel, category, topic, region and organ."""
+    base = rows_for(user, organ=organ, start=start, end=end)
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    sums = {f: Sum(f) for f in fields}
+    for r in base.exclude(dim="all").values("dim", "key").order_by().annotate(**sums):
+        out[r["dim"]][r["key"]] = {f: int(r[f] or 0) for f in fields}
+    for r in base.filter(dim="all").values("organ_id").order_by().annotate(**sums):
+        out["organ"][str(r["organ_id"])] = {f: int(r[f] or 0) for f in fields}
+    return out
+
+
+def trend(user, *, organ=None, start: dt.date, end: dt.date, fields=("received",)) -> tuple[str, list[tuple[str, dict]]]:
+    """("day", [(YYYY-MM-DD, {counter: n})…]) for periods up to 62 days, else ("month", …)."""
+    base = rows_for(user, organ=organ, start=start, end=end).filter(dim="all")
+    sums = {f: Sum(f) for f in fields}
+    if (end - start).days <= 62:
+        found = {r["day"]: r for r in base.values("day").order_by().annotate(**sums)}
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        return "day", [(d.isoformat(), {f: int((found.get(d) or {}).get(f) or 0) for f in fields}) for d in days]
+    found: dict[dt.date, dict] = defaultdict(lambda: {f: 0 for f in fields})
+    for r in base.values("day").order_by().annotate(**sums):
+        m = _month(r["day"])
+        for f in fields:
+            found[m][f] += int(r[f] or 0)
+    out, month = [], _month(start)
+    while month <= end:
+        out.append((month.strftime("%Y-%m"), dict(found[month])))
+        month = _next_month(month)
+    return "month", out
