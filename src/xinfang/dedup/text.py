@@ -2,10 +2,11 @@
 similarity. Pure functions over strings and numpy arrays (no database), so the same code indexes
 one draft or a batch of a thousand imported rows.
 
-MinHash follows datasketch's scheme (universal hashing modulo the Mersenne prime 2^61-1 of each
-shingle's 32-bit hash, keeping the minimum per permutation), computed for a whole batch at once
-with numpy instead of one Python object per document; permutations come from a fixed seed so every
-process computes the same signature. Shingle hashes are deterministic (not Python's salted hash).
+MinHash as in datasketch (one universal hash per permutation over each shingle's 32-bit hash,
+keeping the minimum), computed for a whole batch at once with numpy instead of one Python object per
+document; permutations come from a fixed seed so every process computes the same signature.
+Shingle hashes are deterministic (not Python's salted hash). Changing BANDS, ROWS, the seed or the
+normalisation changes every signature: run `xinfang dedup reindex --all` after such a change.
 """
 from __future__ import annotations
 
@@ -23,11 +24,10 @@ NUM_PERM = BANDS * ROWS
 SHINGLE = 3
 MAX_CHARS = 6000  # text beyond this adds cost, not evidence
 
-_MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64(0xFFFFFFFF)
 _rng = np.random.RandomState(20260601)
-_A = _rng.randint(1, 1 << 31, size=NUM_PERM, dtype=np.uint64)
-_B = _rng.randint(0, 1 << 31, size=NUM_PERM, dtype=np.uint64)
+_A = (_rng.randint(1, 1 << 62, size=NUM_PERM, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)  # odd 64-bit
+_B = _rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.uint64)
 # Odd multipliers that fold a band's ROWS values into one 64-bit bucket hash.
 _FOLD = (_rng.randint(1, 1 << 62, size=ROWS, dtype=np.uint64) | np.uint64(1))
 
@@ -50,45 +50,59 @@ def _codes(text: str) -> np.ndarray:
 
 
 def shingle_hashes(norm: str, k: int = SHINGLE) -> np.ndarray:
-    """Distinct 32-bit hashes of the character k-grams of a normalised text (the whole text if
-    shorter than k)."""
-    c = _codes(norm)
-    if len(c) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    if len(c) < k:
-        c = np.concatenate([c, np.zeros(k - len(c), dtype=np.uint64)])
-    h = np.zeros(len(c) - k + 1, dtype=np.uint64)
+    """Distinct 32-bit hashes of the character k-grams of a normalised text (the whole text,
+    padded, if shorter than k)."""
+    h, _starts = _batch_shingles([norm], k)
+    return np.unique(h)
+
+
+def _batch_shingles(norms: list[str], k: int = SHINGLE) -> tuple[np.ndarray, np.ndarray]:
+    """The k-gram hashes of every text of a batch, concatenated, and where each text's run starts.
+    One pass over the batch's characters: windows that would cross from one text into the next
+    are dropped; a text shorter than k is padded to one window. Empty texts get no run."""
+    padded = [t if len(t) >= k else t + "\0" * (k - len(t)) for t in norms if t]
+    if not padded:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    c = _codes("".join(padded))
+    lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
+    n = len(c) - k + 1
+    h = np.zeros(n, dtype=np.uint64)
     for i in range(k):
-        h = h * np.uint64(1_000_003) + c[i:len(c) - k + 1 + i]
+        h = h * np.uint64(1_000_003) + c[i:n + i]
     h ^= h >> np.uint64(29)
     h *= np.uint64(0xBF58476D1CE4E5B9)
     h ^= h >> np.uint64(32)
-    return np.unique(h & _MAX32)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    windows = lengths - k + 1
+    keep = np.repeat(starts, windows) + (np.arange(windows.sum()) - np.repeat(np.cumsum(windows) - windows, windows))
+    run_starts = np.cumsum(windows) - windows
+    return h[keep] & _MAX32, run_starts
 
 
 def band_hashes(norms: list[str]) -> np.ndarray:
     """(len(norms), BANDS) int64 bucket hashes of the texts' MinHash signatures, computed for the
-    whole batch in a few numpy operations. An empty text gets all-zero bands (callers skip it)."""
+    whole batch in a few numpy operations. An empty text gets all-zero bands (callers skip it).
+    Permutations are multiply-shift hashes (a*x + b mod 2^64, top 32 bits): universal, and no
+    division, which keeps a batch of a thousand letters well under a millisecond each."""
     n = len(norms)
     out = np.zeros((n, BANDS), dtype=np.int64)
-    parts = [shingle_hashes(t) for t in norms]
-    sizes = np.array([len(p) for p in parts])
-    nonempty = np.flatnonzero(sizes)
+    nonempty = np.fromiter((i for i, t in enumerate(norms) if t), dtype=np.int64)
     if len(nonempty) == 0:
         return out
-    allh = np.concatenate([parts[i] for i in nonempty])
-    starts = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
+    allh, starts = _batch_shingles([norms[i] for i in nonempty])
     sig = np.empty((len(nonempty), NUM_PERM), dtype=np.uint64)
     # Chunk the permutations so the (perm × shingle) matrix stays small for large batches.
-    step = max(1, int(4_000_000 // max(1, len(allh))))
+    step = max(1, int(8_000_000 // max(1, len(allh))))
     for p0 in range(0, NUM_PERM, step):
         a, b = _A[p0:p0 + step, None], _B[p0:p0 + step, None]
-        perm = ((a * allh[None, :] + b) % _MERSENNE) & _MAX32
+        perm = (a * allh[None, :] + b) >> np.uint64(32)
         sig[:, p0:p0 + step] = np.minimum.reduceat(perm, starts, axis=1).T
     folded = sig.reshape(len(nonempty), BANDS, ROWS) * _FOLD[None, None, :]
     acc = folded[:, :, 0]
     for r in range(1, ROWS):
         acc = (acc * np.uint64(0x9E3779B97F4A7C15)) ^ folded[:, :, r]
+    acc[acc == 0] = 1  # zero means "no band" to callers
     out[nonempty] = acc.view(np.int64)
     return out
 
