@@ -1,0 +1,183 @@
+"""The text classifier behind model suggestions (CPU only, nothing downloaded).
+
+One pipeline, used alike by `xinfang model train`, `xinfang model evaluate` and the benchmark:
+- features: char 1–3-gram TF-IDF over title + content (sublinear tf), plus a separate char 1–3-gram
+  TF-IDF of the title alone (titles are short, dense summaries and deserve their own weight), and
+  char 2–4-grams of the whole text (word-ish units: Chinese words are mostly 2–4 characters);
+- classifier: a soft-voting ensemble of logistic regression (probabilities) and a linear SVM whose
+  margins go through a softmax, averaged, then renormalised, so `predict_proba` is a usable
+  confidence in [0, 1];
+- optional self-training on unlabelled texts: after a first fit, unlabelled texts predicted with
+  high confidence are added as pseudo-labelled samples (weight < 1) and the model is refitted.
+
+The choices are fixed in code, not tuned per fold, so cross-validated figures are honest.
+"""
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+SEP = "\n"
+
+
+def join_text(title: str, content: str) -> str:
+    """The single string the classifier reads: title, a newline, content."""
+    return f"{(title or '').strip()}{SEP}{(content or '').strip()}"
+
+
+def _title(text: str) -> str:
+    return text.split(SEP, 1)[0]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Featurizer:
+    """Char n-gram TF-IDF features of `join_text` strings (whole text 1–3 and 2–4 grams, title 1–3)."""
+
+    def __init__(self, title_weight: float = 1.0, max_features: int = 200_000):
+        self.title_weight = title_weight
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str]) -> "Featurizer":
+        texts = list(texts)
+        self.v_all = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                     max_features=self.max_features, dtype=np.float32)
+        self.v_words = TfidfVectorizer(analyzer="char", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
+                                       max_features=self.max_features, dtype=np.float32)
+        self.v_title = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
+        self.v_all.fit(texts)
+        try:
+            self.v_words.fit(texts)
+        except ValueError:  # too few texts for min_df=2: keep every n-gram
+            self.v_words.set_params(min_df=1).fit(texts)
+        self.v_title.fit([_title(t) for t in texts])
+        return self
+
+    def transform(self, texts: Sequence[str]):
+        texts = list(texts)
+        return sparse.hstack([self.v_all.transform(texts), self.v_words.transform(texts),
+                              self.title_weight * self.v_title.transform([_title(t) for t in texts])], format="csr")
+
+
+class Head:
+    """One target's classifier on shared features: logistic regression and a linear SVM, their
+    probabilities (the SVM's margins through a softmax) averaged, so `proba` is a usable confidence."""
+
+    def __init__(self, C_lr: float = 20.0, C_svm: float = 0.5, svm_temperature: float = 0.3):
+        self.C_lr, self.C_svm, self.svm_temperature = C_lr, C_svm, svm_temperature
+
+    def fit(self, X, y, weights=None) -> "Head":
+        y = np.asarray(y)
+        self.lr = LogisticRegression(C=self.C_lr, max_iter=2000).fit(X, y, sample_weight=weights)
+        self.classes_ = self.lr.classes_
+        self.svm = LinearSVC(C=self.C_svm).fit(X, y, sample_weight=weights) if len(self.classes_) > 2 else None
+        return self
+
+    def proba(self, X) -> np.ndarray:
+        p = self.lr.predict_proba(X)
+        if self.svm is not None:
+            p = (p + _softmax(self.svm.decision_function(X) / self.svm_temperature)) / 2
+        return p
+
+
+def _self_train(head: Head, X, y, Xu, threshold: float, weight: float) -> int:
+    """Refit `head` with unlabelled rows it predicts confidently as extra, lighter samples."""
+    p = head.proba(Xu)
+    keep = p.max(axis=1) >= threshold
+    if keep.any():
+        pseudo = head.classes_[p[keep].argmax(axis=1)]
+        weights = np.concatenate([np.ones(X.shape[0]), np.full(int(keep.sum()), weight)])
+        head.fit(sparse.vstack([X, Xu[keep]], format="csr"), np.concatenate([np.asarray(y), pseudo]), weights)
+    return int(keep.sum())
+
+
+class TextClassifier(BaseEstimator, ClassifierMixin):
+    """One target: `Featurizer` + `Head` (what cross-validation and the benchmark evaluate).
+
+    `fit(texts, y, unlabelled=...)`: unlabelled texts (if any) feed the vocabulary and IDF and,
+    with `self_train=True`, confident pseudo-labels."""
+
+    def __init__(self, C_lr: float = 20.0, C_svm: float = 0.5, title_weight: float = 1.0,
+                 svm_temperature: float = 0.3, self_train: bool = False, self_train_threshold: float = 0.6,
+                 pseudo_weight: float = 0.5):
+        self.C_lr = C_lr
+        self.C_svm = C_svm
+        self.title_weight = title_weight
+        self.svm_temperature = svm_temperature
+        self.self_train = self_train
+        self.self_train_threshold = self_train_threshold
+        self.pseudo_weight = pseudo_weight
+
+    def fit(self, texts: Sequence[str], y: Sequence[str], unlabelled: Sequence[str] = ()):
+        texts, y, unlabelled = list(texts), np.asarray(list(y)), list(unlabelled)
+        if len(set(y.tolist())) < 2:
+            raise ValueError("need at least two classes to train")
+        self.features_ = Featurizer(self.title_weight).fit(texts + unlabelled)
+        X = self.features_.transform(texts)
+        self.head_ = Head(self.C_lr, self.C_svm, self.svm_temperature).fit(X, y)
+        self.classes_ = self.head_.classes_
+        self.n_pseudo_ = 0
+        if unlabelled and self.self_train:
+            self.n_pseudo_ = _self_train(self.head_, X, y, self.features_.transform(unlabelled),
+                                         self.self_train_threshold, self.pseudo_weight)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.head_.proba(self.features_.transform(list(texts)))
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+
+class SuggestionModel:
+    """Several targets (category, topic, organ) over one shared `Featurizer`, so predicting a batch
+    costs one feature extraction. Labels are strings; a None label leaves that row out of that
+    target's training. A target with fewer than two classes gets no head."""
+
+    def __init__(self, **params):
+        self.params = params
+
+    def fit(self, texts: Sequence[str], labels: dict[str, Sequence[str | None]]) -> "SuggestionModel":
+        texts = list(texts)
+        self.features = Featurizer(self.params.get("title_weight", 1.0)).fit(texts)
+        X = self.features.transform(texts)
+        head_params = {k: v for k, v in self.params.items() if k in ("C_lr", "C_svm", "svm_temperature")}
+        self.heads: dict[str, Head] = {}
+        self.counts: dict[str, int] = {}
+        for target, ys in labels.items():
+            rows = [i for i, v in enumerate(ys) if v not in (None, "")]
+            ys_kept = [str(ys[i]) for i in rows]
+            self.counts[target] = len(rows)
+            if len(set(ys_kept)) >= 2:
+                self.heads[target] = Head(**head_params).fit(X[rows], ys_kept)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{target: (classes, probabilities of shape (n_texts, n_classes))} for each trained target."""
+        if not self.heads:
+            return {}
+        X = self.features.transform(list(texts))
+        return {t: (h.classes_, h.proba(X)) for t, h in self.heads.items()}
+
+
+def dumps(obj) -> bytes:
+    buf = io.BytesIO()
+    pickle.dump(obj, buf, protocol=pickle.HIGHEST_PROTOCOL)
+    return buf.getvalue()
+
+
+def loads(data: bytes):
+    # Only blobs this deployment wrote itself (ModelVersion rows, admin-only) are ever unpickled.
+    return pickle.loads(bytes(data))
