@@ -209,9 +209,8 @@ def write_index(case_ids: list[int], bands: np.ndarray, keys: dict[int, set[int]
     from django.utils import timezone
 
     now = timezone.now()
-    Signature.objects.bulk_create(
-        [Signature(case_id=cid, bands=bands[i].astype("<i8").tobytes(), indexed_at=now) for i, cid in enumerate(case_ids)],
-        ignore_conflicts=True, batch_size=2000)
+    _insert(Signature._meta.db_table, ("case_id", "bands", "indexed_at"),
+            [(cid, bands[i].astype("<i8").tobytes(), now) for i, cid in enumerate(case_ids)])
     band_rows = [(b, int(bands[i, b]), cid) for i, cid in enumerate(case_ids) for b in range(T.BANDS) if bands[i, b]]
     _insert(Band._meta.db_table, ("band", "hash", "case_id"), band_rows)
     _insert(PersonKey._meta.db_table, ("key", "case_id"), [(k, cid) for cid, ks in keys.items() for k in ks])
