@@ -59,6 +59,15 @@ class RouteForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.fields["organ"].queryset = (Organ.objects.filter(is_active=True).exclude(pk=self.case.current_organ_id)
                                          .select_related("region").order_by("region__code", "kind", "name"))
+        if not self.is_bound:
+            # Pre-select the suggested organ and route (suggest app); staff check and decide.
+            from xinfang.suggest.service import suggested_route
+
+            organ_id, kind = suggested_route(self.case)
+            if organ_id and organ_id != self.case.current_organ_id:
+                self.fields["organ"].initial = organ_id
+                if kind:
+                    self.fields["kind"].initial = kind
 
     def submit(self, actor):
         d = self.cleaned_data

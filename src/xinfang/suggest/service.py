@@ -299,3 +299,9 @@ def acceptance_stats(case_ids=None) -> list[dict]:
         out.append({"field": field, "label": labels[field], "source": "all", "source_label": _("合计"),
                     "decided": total_d, "accepted": total_a, "rate": total_a / total_d if total_d else None})
     return out
+
+
+def suggested_route(case) -> tuple[int | None, str]:
+    """(organ id, route kind) stored as the suggestion for `case`, or (None, "")."""
+    row = Suggestion.objects.filter(case_id=case.pk, organ__isnull=False).values_list("organ_id", "route_kind").first()
+    return (row[0], row[1] or "") if row else (None, "")
