@@ -26,16 +26,18 @@ MAX_KEY = 200
 def fingerprint(request, body: bytes | None = None) -> str:
     """The method, the path and the body (JSON canonicalised, so key order and spacing do not
     matter; a form body is sorted by field)."""
-    raw = request.body if body is None else body
     content_type = (request.content_type or "").lower()
-    canonical: bytes = raw
-    if raw and "json" in content_type:
-        try:
-            canonical = json.dumps(json.loads(raw), sort_keys=True, ensure_ascii=False).encode()
-        except (ValueError, UnicodeDecodeError):
-            pass
-    elif "form" in content_type:
-        canonical = json.dumps(sorted((k, request.POST.getlist(k)) for k in request.POST), ensure_ascii=False).encode()
+    if "form" in content_type:
+        # Form bodies (Open311) are read through request.POST: the raw stream is gone by now.
+        canonical = json.dumps(sorted((k, request.POST.getlist(k)) for k in request.POST if k != "api_key"),
+                               ensure_ascii=False).encode()
+    else:
+        canonical = request.body if body is None else body
+        if canonical and "json" in content_type:
+            try:
+                canonical = json.dumps(json.loads(canonical), sort_keys=True, ensure_ascii=False).encode()
+            except (ValueError, UnicodeDecodeError):
+                pass
     h = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), canonical):
         h.update(len(part).to_bytes(8, "big"))
