@@ -11,7 +11,6 @@ normalisation changes every signature: run `xinfang dedup reindex --all` after s
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import numpy as np
 
@@ -33,14 +32,19 @@ _FOLD = (_rng.randint(1, 1 << 62, size=ROWS, dtype=np.uint64) | np.uint64(1))
 
 # Courtesies and framing that every letter carries; they say nothing about the matter.
 _BOILERPLATE = re.compile(
-    "尊敬的[^,,。:：!！]{0,8}[:：,,]?|领导(?:们)?(?:您|你)好|(?:您|你)好|此致敬礼|此致|敬礼|谢谢(?:您|你|领导)?|感谢(?:您|你)|"
-    "恳请|恳求|希望|请求|麻烦|有关部门|相关部门|领导|来电(?:人)?(?:称|反映)?|来信(?:人)?反映|网友|市民")
+    # The lookahead lets the engine skip, in one test, every position that cannot start a courtesy.
+    "(?=[尊领您你此敬谢感恳希请麻有相来网市])(?:尊敬的[^,,。:：!！]{0,8}[:：,,]?|领导(?:们)?(?:您|你)好|(?:您|你)好|此致敬礼|此致|敬礼|谢谢(?:您|你|领导)?|感谢(?:您|你)|"
+    "恳请|恳求|希望|请求|麻烦|有关部门|相关部门|领导|来电(?:人)?(?:称|反映)?|来信(?:人)?反映|网友|市民)")
 _KEEP = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+
+
+# Full-width letters, digits and signs to ASCII (what NFKC does for them, at a fraction of its cost).
+_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
 
 
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, courtesies removed, only CJK/letters/digits kept."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = (text or "")[:MAX_CHARS * 2].translate(_WIDTH).lower()
     text = _BOILERPLATE.sub("", text)
     return _KEEP.sub("", text)[:MAX_CHARS]
 
