@@ -197,3 +197,22 @@ def test_dry_run_writes_nothing(cast, write_csv, run):
     job, p = run(write_csv([row("N-1"), row("N-2", 信访形式="飞鸽")]), dry_run=True, error_sink=sink)
     assert (p.created, p.errors) == (1, 1)
     assert not Case.objects.exists() and not CaseCounter.objects.filter(last__gt=0).exists()
+
+
+def test_review_stages_import_up_to_the_reply_and_keep_the_status(cast, write_csv, run):
+    job, _ = run(write_csv([row("RV-1", 办理状态="复查中", 责任单位="江住建", 答复日期="2026-03-01")]))
+    assert job.created == 1, errors_of(job)
+    lr = LedgerRow.objects.get()
+    assert lr.case.state == State.REPLIED and lr.extra == {"原办理状态": "复查中"}
+
+
+def test_open_case_whose_limit_falls_in_an_uncovered_year_is_refused(cast, write_csv, run):
+    from xinfang.deadlines.models import CalendarYear
+
+    CalendarYear.objects.filter(year=2026).update(covered=False)
+    job, _ = run(write_csv([row("CY-1"), row("CY-2", 证件号码="", 办理状态="已办结", 责任单位="江住建",
+                                          答复日期="2026-02-01")]))
+    # The running limit of the open case is never guessed; the finished history is imported.
+    assert (job.created, job.errors) == (1, 1)
+    assert errors_of(job)[0][:2] == (2, "登记日期") and "2026年的节假日安排尚未录入" in errors_of(job)[0][2]
+    assert Case.objects.get().state == State.CLOSED and CaseCounter.objects.get().last == 1

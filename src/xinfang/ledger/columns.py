@@ -156,6 +156,7 @@ STATUSES = {
     "not_accepted": ("不予受理", "不再受理", "已办结(不予受理)", "已办结(不再受理)", "not_accepted"),
     "informed": ("告知其他法定途径", "告知", "已告知", "已办结(告知其他法定途径)", "informed"),
 }
+REVIEW_STATUSES = {"复查中", "已复查", "复核中", "review", "reviewed", "re_review"}
 _STATUS = {alias.lower(): code for code, aliases in STATUSES.items() for alias in aliases}
 
 

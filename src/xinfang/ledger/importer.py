@@ -225,6 +225,8 @@ def clean_row(number: int, cells: list, layout, lookups: Lookups, bureau: Organ,
     if txt("status"):
         try:
             status = C.status(txt("status"))
+            if txt("status") in C.REVIEW_STATUSES:
+                extra["原办理状态"] = txt("status")  # review stages are imported up to the reply
         except C.CellError as e:
             err("status", e.reason)
     elif not errors:
@@ -302,7 +304,10 @@ class ImportContext:
 
     def label(self, choices, value) -> str:
         # Only used for documents, which an import does not issue; an imported reply has no outcome.
-        return str(choices(value).label) if value else ""
+        key = (choices, value)
+        if key not in self._labels:
+            self._labels[key] = str(choices(value).label) if value else ""
+        return self._labels[key]
 
     def descendants(self, organ: Organ) -> set[int]:
         return set(organ.descendant_ids())
