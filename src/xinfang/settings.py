@@ -237,6 +237,15 @@ if XINFANG_SKIP_LEVEL_POLICY not in {"guide_back", "accept"}:
     raise ImproperlyConfigured("XINFANG_SKIP_LEVEL_POLICY must be guide_back or accept")
 PDF_FONT = os.environ.get("XINFANG_PDF_FONT", "")
 
+# Citizen portal (docs/portal.md). The notifier sends the query code by SMS or e-mail (dotted path
+# of a class; the default writes it to the log). Rate limits are counted in the database, so every
+# process and server shares them (the client address as for logins: CLIENT_IP_HEADER).
+XINFANG_NOTIFIER = os.environ.get("XINFANG_NOTIFIER", "xinfang.portal.notify.LogNotifier")
+PORTAL_SUBMITS_PER_IP_DAY = env_int("XINFANG_PORTAL_SUBMITS_PER_IP_DAY", 20)
+PORTAL_SUBMITS_PER_ID_DAY = env_int("XINFANG_PORTAL_SUBMITS_PER_ID_DAY", 3)
+PORTAL_LOOKUPS_PER_IP_HOUR = env_int("XINFANG_PORTAL_LOOKUPS_PER_IP_HOUR", 30)
+PORTAL_FAILURES_PER_CASE_DAY = env_int("XINFANG_PORTAL_FAILURES_PER_CASE_DAY", 10)
+
 # Background jobs (huey). By default the queue is a SQLite file in the data directory and
 # `xinfang serve` runs a consumer beside the web workers, so one command starts everything; at
 # scale XINFANG_REDIS_URL puts the queue on Redis and `xinfang run_huey` runs on worker machines.

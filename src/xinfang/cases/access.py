@@ -27,11 +27,45 @@ class WorkflowError(Exception):
 OVERSIGHT_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.ANALYST)
 
 
+class Citizen:
+    """A petitioner acting through the citizen portal: not a member of staff.
+
+    The portal builds one per request from what proves ownership: a case number with its query
+    code, or the cases a logged-in citizen account submitted. `case_ids` are exactly the cases this
+    citizen may see and act on; `user` is the citizen account, if any (it never gives staff
+    rights, even when that account also belongs to an organ). The citizen may take only the
+    transitions the table marks as open to the petitioner (`Transition.petitioner`), and only on
+    their own cases. `username` names the citizen in the audit chain.
+    """
+
+    organ = None
+    organ_id = None
+    is_authenticated = True
+    is_superuser = False
+
+    def __init__(self, *, case_ids=(), user=None, label: str = ""):
+        self.case_ids = frozenset(case_ids)
+        self.user = user if getattr(user, "is_authenticated", False) else None
+        self.username = f"citizen:{label or (self.user.username if self.user else 'anonymous')}"
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return _("信访人")
+
+
+def is_citizen(actor) -> bool:
+    return isinstance(actor, Citizen)
+
+
 def cases_visible_to(user) -> QuerySet[Case]:
     """Cases `user` may see: those that are or were at the user's organ; for supervisors, leaders
     and analysts, at any organ in their organ's subtree; and a decided case whose 复查/复核 request
     the user's organ receives, being one level above the organ that decided (Art.35, 36). 检举控告
     cases are never visible to the accused organ (Art.30 ¶3)."""
+    if isinstance(user, Citizen):
+        return Case.objects.filter(pk__in=user.case_ids)
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
     if user.is_superuser:
@@ -77,6 +111,8 @@ def transition_refusal(user, case: Case, name: str) -> str | None:
     from .workflow import TRANSITIONS
 
     t = TRANSITIONS[name]
+    if isinstance(user, Citizen):
+        return _citizen_refusal(user, case, t)
     if not getattr(user, "is_authenticated", False) or user.organ_id is None:
         return _("只有机关工作人员可以办理信访事项。")
     if case.state not in t.sources:
@@ -88,6 +124,22 @@ def transition_refusal(user, case: Case, name: str) -> str | None:
         return _("“%(action)s”须由%(roles)s办理。") % {"action": t.label, "roles": roles}
     if user.organ_id not in acting_organ_id(case, t.where):
         return _("“%(action)s”不属于本机关的办理权限。") % {"action": t.label}
+    return None
+
+
+def _citizen_refusal(citizen: Citizen, case: Case, t) -> str | None:
+    """A petitioner may take a transition marked open to the petitioner, on their own case only;
+    a request one level up needs an organ there to receive it (Art.35, 36)."""
+    if not t.petitioner or not t.sources:
+        return _("“%(action)s”须由机关工作人员办理。") % {"action": t.label}
+    if case.pk not in citizen.case_ids:
+        return _("信访事项不存在或无权查看")
+    if case.state not in t.sources:
+        return _("该信访事项当前状态为“%(state)s”,不能进行“%(action)s”。") % {"state": case.get_state_display(), "action": t.label}
+    if t.name == "evaluate" and case.satisfaction_organ:
+        return _("该事项已经评价。")
+    if not acting_organ_id(case, t.where):
+        return _("没有可以受理该申请的上一级机关,请向信访部门咨询。")
     return None
 
 

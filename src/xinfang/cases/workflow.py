@@ -27,7 +27,7 @@ from xinfang.documents.models import DocKind
 from xinfang.documents.numbering import issue_document, zh
 from xinfang.orgs.models import LEGAL_KINDS, Organ, OrganKind, Role
 
-from .access import WorkflowError, check_transition
+from .access import WorkflowError, acting_organ_id, check_transition, is_citizen
 from .signals import cases_created
 from .models import (
     OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
@@ -46,10 +46,13 @@ class Transition:
     roles: tuple[str, ...]
     where: str  # "holder": the organ holding the case; "superior": the level above; "involved"
     article: str
+    # Open to the petitioner through the portal (access.Citizen), on their own case only:
+    # submitting online (Art.17), evaluating, asking for 复查 and 复核 (Art.35, 36).
+    petitioner: bool = False
 
 
 _T = [
-    Transition("register", gettext_lazy("登记"), (), (Role.REGISTRAR,), "holder", "第17、19、21条"),
+    Transition("register", gettext_lazy("登记"), (), (Role.REGISTRAR,), "holder", "第17、19、21条", petitioner=True),
     Transition("route", gettext_lazy("转送/交办"), (S.REGISTERED,), (Role.REGISTRAR,), "holder", "第22条"),
     Transition("inform", gettext_lazy("告知其他法定途径"), (S.REGISTERED,), (Role.REGISTRAR,), "holder", "第22条"),
     Transition("not_accept", gettext_lazy("不予受理"), (S.REGISTERED, S.PENDING), (Role.REGISTRAR, Role.HANDLER), "holder", "第19、23、36条"),
@@ -58,10 +61,13 @@ _T = [
     Transition("decide_objection", gettext_lazy("处理异议"), (S.RETURNED,), (Role.REGISTRAR,), "holder", "第23条"),
     Transition("extend", gettext_lazy("延期"), (S.HANDLING,), (Role.HEAD,), "holder", "第34条"),
     Transition("reply", gettext_lazy("答复"), (S.HANDLING,), (Role.HANDLER,), "holder", "第32、34条"),
-    Transition("evaluate", gettext_lazy("满意度评价"), (S.REPLIED, S.REVIEWED, S.CLOSED), (Role.REGISTRAR, Role.HANDLER), "involved", ""),
-    Transition("request_review", gettext_lazy("登记复查申请"), (S.REPLIED,), (Role.REGISTRAR, Role.HANDLER), "superior", "第35条"),
+    Transition("evaluate", gettext_lazy("满意度评价"), (S.REPLIED, S.REVIEWED, S.CLOSED), (Role.REGISTRAR, Role.HANDLER), "involved", "",
+               petitioner=True),
+    Transition("request_review", gettext_lazy("登记复查申请"), (S.REPLIED,), (Role.REGISTRAR, Role.HANDLER), "superior", "第35条",
+               petitioner=True),
     Transition("review", gettext_lazy("出具复查意见"), (S.REVIEW,), (Role.HANDLER,), "holder", "第35条"),
-    Transition("request_re_review", gettext_lazy("登记复核申请"), (S.REVIEWED,), (Role.REGISTRAR, Role.HANDLER), "superior", "第36条"),
+    Transition("request_re_review", gettext_lazy("登记复核申请"), (S.REVIEWED,), (Role.REGISTRAR, Role.HANDLER), "superior", "第36条",
+               petitioner=True),
     Transition("hearing", gettext_lazy("复核听证"), (S.RE_REVIEW,), (Role.HANDLER,), "holder", "第36条"),
     Transition("re_review", gettext_lazy("出具复核意见"), (S.RE_REVIEW,), (Role.HANDLER,), "holder", "第36条"),
     Transition("close", gettext_lazy("办结归档"), (S.REPLIED, S.REVIEWED), (Role.REGISTRAR, Role.HANDLER), "involved", "第35、36条"),
@@ -137,12 +143,20 @@ class _Step:
         case.version = F("version") + 1
         case.save()
         case.refresh_from_db(fields=["version"])
-        event = Event.objects.create(case=case, action=self.name, at=self.now, actor=self.actor,
+        if is_citizen(self.actor):
+            # The petitioner acted online: no staff actor; the timeline records who did it.
+            data = {**data, "by_petitioner": True}
+        event = Event.objects.create(case=case, action=self.name, at=self.now, actor=_user_of(self.actor),
                                      organ=getattr(self.actor, "organ", None), target_organ=target,
                                      from_state=self.from_state, to_state=to_state, note=note, data=_jsonable(data))
         audit(self.actor, f"case.{self.name}", case, number=case.number, from_state=self.from_state, to_state=to_state,
               **_jsonable(data))
         return event
+
+
+def _user_of(actor):
+    """The User row behind an actor: staff themselves, a citizen's account (or None)."""
+    return actor.user if is_citizen(actor) else actor
 
 
 def _jsonable(data: dict) -> dict:
@@ -162,6 +176,7 @@ def sync_due(case: Case, rules: dict[str, Rule] | None = None) -> None:
     if not case.pk:
         return
     open_duties = [d for d in case.deadlines.filter(is_open=True).select_related("rule") if d.rule.is_duty]
+    case.due_pending_year = None
     if not open_duties or case.state not in (S.REGISTERED, S.PENDING, S.RETURNED, S.HANDLING, S.REVIEW, S.RE_REVIEW):
         case.due_on = case.due_warn_on = None
         return
@@ -182,7 +197,6 @@ def recompute_open_deadlines(calendar: Calendar | None = None, *, since: dt.date
     longer covered keeps its old date (the change is reported by `calendar check`)."""
     calendar = calendar or Calendar.load()
     rules = _rules()
-    case.due_pending_year = None
     moved, touched_cases = 0, set()
     qs = (Deadline.objects.filter(is_open=True).select_related("rule")
           .annotate(case_due_on=F("case__due_on"), case_warn_on=F("case__due_warn_on")))
@@ -333,7 +347,8 @@ def next_case_number(bureau: Organ, year: int) -> tuple[int, str]:
 
 
 @_calendar_guard
-def register_case(actor, data: dict, petitioners: list[PetitionerData], attachments=(), *, source: str = "form") -> Case:
+def register_case(actor, data: dict, petitioners: list[PetitionerData], attachments=(), *, source: str = "form",
+                  bureau: Organ | None = None) -> Case:
     """Register a petition received by the actor's organ (Art.17, 19, 21).
 
     `data` holds the Case fields (channel, received_at, title, content, category, topic, region,
@@ -341,9 +356,18 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
     to be routed within 15 days (Art.22); at any other organ it waits for the acceptance decision
     within 15 days (Art.23 ¶2). `attachments` are (name, Django File) pairs. `source` names the
     interface for `cases_created` (form, api, …), whose receivers screen the new case.
+
+    A petitioner submitting online (an `access.Citizen`, see `submit_online`) registers at the
+    petition `bureau` they chose, with no staff registrar.
     """
-    if not (getattr(actor, "organ_id", None) and actor.has_role(Role.REGISTRAR)):
+    if is_citizen(actor):
+        if bureau is None or not bureau.is_active or not bureau.is_bureau:
+            raise RegistrationError({"bureau": [_("请选择受理的信访部门。")]})
+        organ, registrar = bureau, None
+    elif not (getattr(actor, "organ_id", None) and actor.has_role(Role.REGISTRAR)):
         raise WorkflowError(_("只有登记员可以登记信访事项。"))
+    else:
+        organ, registrar = actor.organ, actor
     data = dict(data)  # validation normalises values; the caller's dict is left alone
     _validate_registration(actor, data, petitioners)
     with transaction.atomic():
@@ -354,7 +378,7 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
                                             "accused_organ", "related_case")}
         fields.update({k: bool(data.get(k)) for k in ("skip_level", "group_visit", "major_urgent", "law_related", "same_facts")})
         case = Case.objects.create(
-            number=number, bureau=organ, year=year, seq=seq, registered_by=actor, current_organ=organ,
+            number=number, bureau=organ, year=year, seq=seq, registered_by=registrar, current_organ=organ,
             head_count=max(data.get("head_count") or 1, len(petitioners)),
             state=S.REGISTERED if organ.is_bureau else S.PENDING, **fields,
         )
@@ -367,7 +391,7 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         for name, file in attachments:
             from .models import Attachment
 
-            Attachment.objects.create(case=case, file=file, name=name[:200], size=file.size, uploaded_by=actor)
+            Attachment.objects.create(case=case, file=file, name=name[:200], size=file.size, uploaded_by=_user_of(actor))
         step = _Step(case, actor, "register")
         step.from_state = ""
         received_on = timezone.localdate(received)
@@ -375,6 +399,14 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         step.finish(case.state, channel=case.channel)
         cases_created.send(sender=Case, case_ids=[case.pk], source=source)
         return case
+
+
+def submit_online(citizen, bureau: Organ, data: dict, petitioners: list[PetitionerData], attachments=()) -> Case:
+    """A petitioner's own online petition (网上信访, Art.17), registered at the petition `bureau`
+    they chose, which routes it within 15 days (Art.22). Same checks and records as
+    `register_case`; `cases_created` fires with source="portal"."""
+    data = {**data, "channel": Channel.ONLINE, "received_at": timezone.now()}
+    return register_case(citizen, data, petitioners, attachments, source="portal", bureau=bureau)
 
 
 # --------------------------------------------------------------------------- the bureau
@@ -563,6 +595,10 @@ def extend_deadline(actor, case: Case, *, days: int, reason: str) -> Case:
         running = case.deadlines.filter(is_open=True, rule_id__in=["handle", "assign"]).first()
         if running is None:
             raise WorkflowError(_("该事项没有法定办理期限,无需延期。"))
+        if running.due_on is None:
+            # The 延期告知书 must tell the petitioner both dates (Art.34): not before they are known.
+            raise WorkflowError(_("现办理期限待%(year)s年节假日安排录入后确定,暂不能延期。请管理员先录入该年安排。") % {
+                "year": running.pending_year})
         step = _Step(case, actor, "extend")
         old_due = running.due_on
         running.days += days
@@ -595,10 +631,6 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
         case = _lock(case)
         check_transition(actor, case, "reply")
         if outcome not in OUTCOMES_BY_CATEGORY[case.category]:
-        if running.due_on is None:
-            # The 延期告知书 must tell the petitioner both dates (Art.34): not before they are known.
-            raise WorkflowError(_("现办理期限待%(year)s年节假日安排录入后确定,暂不能延期。请管理员先录入该年安排。") % {
-                "year": running.pending_year})
             raise WorkflowError(_("请选择与信访类别相符的处理结果。"), "outcome")
         if not (opinion or "").strip():
             raise WorkflowError(_("请填写处理意见。"), "opinion")
@@ -669,6 +701,8 @@ def _request_next_level(actor, case: Case, name: str, window_code: str, duty_cod
         case = _lock(case)
         check_transition(actor, case, name)
         today = _today()
+        if is_citizen(actor):
+            requested_on = None  # asked online: received today, never backdated
         requested_on = requested_on or today
         if requested_on > today:
             raise WorkflowError(_("申请日期不能晚于今天。"), "requested_on")
@@ -681,11 +715,37 @@ def _request_next_level(actor, case: Case, name: str, window_code: str, duty_cod
             raise WorkflowError(_("申请日期不能早于意见送达日期。"), "requested_on")
         step = _Step(case, actor, name)
         step.close(window_code)
-        superior = actor.organ
+        if is_citizen(actor):
+            # Asked online: the request goes to the organ one level up, as if registered there.
+            superior = Organ.objects.get(pk=min(acting_organ_id(case, TRANSITIONS[name].where)))
+        else:
+            superior = actor.organ
         step.move_to(superior)
         step.open(duty_code, requested_on, superior)
         step.finish(to_state, note=reason, target=superior, requested_on=requested_on)
         return case
+
+
+NEXT_LEVEL_WINDOWS = {"request_review": ("review_request", "第35条"), "request_re_review": ("re_review_request", "第36条")}
+
+
+def next_level_refusal(actor, case: Case, name: str) -> str | None:
+    """Why `actor` may not ask today for 复查 (`name`="request_review", Art.35) or 复核
+    ("request_re_review", Art.36) on `case`, in the words `request_review`/`request_re_review`
+    would use, or None if they may. Writes nothing: the portal uses it to offer the request or
+    explain why not. A window that has run out is named even after the case was filed."""
+    window_code, article = NEXT_LEVEL_WINDOWS[name]
+    window = case.deadlines.filter(rule_id=window_code).order_by("-pk").first()
+    if window is not None and window.due_on is not None and _today() > window.due_on:
+        return _("申请期限已于%(date)s届满(条例%(article)s:收到意见之日起30日内提出)。") % {"date": window.due_on, "article": article}
+    from .access import transition_refusal
+
+    refusal = transition_refusal(actor, case, name)
+    if refusal:
+        return refusal
+    if window is None or not window.is_open:
+        return _("该处理意见不适用复查、复核程序。")
+    return None
 
 
 @_calendar_guard
@@ -726,28 +786,6 @@ def _issue_review(actor, case: Case, name: str, outcome: str, opinion: str, to_s
 @_calendar_guard
 def issue_review_opinion(actor, case: Case, *, outcome: str, opinion: str) -> Case:
     """Issue the 复查意见书 (Art.35); the petitioner may ask for 复核 within 30 days."""
-NEXT_LEVEL_WINDOWS = {"request_review": ("review_request", "第35条"), "request_re_review": ("re_review_request", "第36条")}
-
-
-def next_level_refusal(actor, case: Case, name: str) -> str | None:
-    """Why `actor` may not ask today for 复查 (`name`="request_review", Art.35) or 复核
-    ("request_re_review", Art.36) on `case`, in the words `request_review`/`request_re_review`
-    would use, or None if they may. Writes nothing: the portal uses it to offer the request or
-    explain why not. A window that has run out is named even after the case was filed."""
-    window_code, article = NEXT_LEVEL_WINDOWS[name]
-    window = case.deadlines.filter(rule_id=window_code).order_by("-pk").first()
-    if window is not None and window.due_on is not None and _today() > window.due_on:
-        return _("申请期限已于%(date)s届满(条例%(article)s:收到意见之日起30日内提出)。") % {"date": window.due_on, "article": article}
-    from .access import transition_refusal
-
-    refusal = transition_refusal(actor, case, name)
-    if refusal:
-        return refusal
-    if window is None or not window.is_open:
-        return _("该处理意见不适用复查、复核程序。")
-    return None
-
-
     return _issue_review(actor, case, "review", outcome, opinion, S.REVIEWED, DocKind.REVIEW)
 
 
