@@ -291,12 +291,15 @@ def run(report, *, quick: bool) -> None:
     phones = [f"139{i:08d}" for i in range(len(base))]
     with transaction.atomic():
         ids = write_cases(ev, base, start_seq=1, phones=phones)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, len(ids), 1000):
         with transaction.atomic():
             index.index_cases(ids[start:start + 1000])
     per_case = (time.perf_counter() - t0) * 1000 / len(ids)
-    report.figure("receiver: index + screen, per case (batches of 1000)", per_case, "ms", "<= 0.5 (part of a 1 ms/row import)")
+    cpu_case = (time.process_time() - c0) * 1000 / len(ids)
+    report.figure("receiver: index + screen per case, wall (batches of 1000)", per_case, "ms", "<= 0.5 (part of a 1 ms/row import)")
+    # The machine is shared: CPU time of this process says what the work costs when it is not waiting.
+    report.figure("receiver: same, CPU time of this process", cpu_case, "ms")
 
     positives, negatives = [], []
     n_pos = 150 if quick else 400
