@@ -148,3 +148,13 @@ def test_client_address_from_a_trusted_proxy_header(settings, rf):
     assert throttle.client_ip(request) == "127.0.0.1"
     settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
     assert throttle.client_ip(request) == "5.6.7.8"
+
+
+def test_the_admin_login_goes_through_the_throttled_login(cast):
+    response = Client().get("/admin/login/?next=/admin/orgs/user/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/admin/orgs/user/"
+    posted = Client().post("/admin/login/", {"username": "admin", "password": PASSWORD})
+    assert posted.status_code == 302 and "_auth_user_id" not in Client().session
+    staff = Client()
+    staff.force_login(cast.registrar)
+    assert staff.get("/admin/login/").status_code == 302  # no loop for a non-admin

@@ -168,3 +168,17 @@ def totp_recovery(request):
     return render(request, "accounts/totp_status.html", {"device": device, "left": left, "recovery_form": form,
                                                          "form": CodeForm(), "required": totp.totp_required_for(request.user)},
                   status=400)
+
+
+def admin_login(request, extra_context=None):
+    """Replaces the admin site's login view: anonymous users go to the one login page (lockout,
+    two-step login) and come back; a logged-in user without admin rights goes to the workbench."""
+    from django.contrib.auth.views import redirect_to_login
+
+    if request.user.is_authenticated:
+        messages.error(request, _("您的账号无权访问系统管理。"))
+        return redirect("home")
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    return redirect_to_login(target, login_url=reverse("login"))
