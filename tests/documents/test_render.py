@@ -14,9 +14,11 @@ from xinfang.cases import workflow
 from xinfang.documents import render
 from xinfang.documents.models import DocKind, Document
 from xinfang.documents.render import PdfFontMissing, cn_date, compose, ensure_files, render_docx, render_pdf
+from xinfang.supervision.models import LetterKind
 
 PHONE = "13800138000"
-KINDS = list(DocKind.values)
+# Supervision letters are issued by the supervision app and tested in tests/supervision.
+KINDS = [k for k in DocKind.values if k not in LetterKind.values]
 
 
 def key_text(doc: Document, cast) -> list[str]:

@@ -23,6 +23,13 @@ class DocKind(models.TextChoices):
     REPLY = "reply", _("答复意见书")
     REVIEW = "review", _("复查意见书")
     RE_REVIEW = "re_review", _("复核意见书")
+    # Supervision letters and the 三项建议 (Art.14, 39, 40), addressed to an organ (supervision app).
+    SUPERVISE = "supervise", _("督办函")
+    WORK_REMINDER = "work_reminder", _("工作提醒函")
+    RISK_REMINDER = "risk_reminder", _("风险提醒函")
+    IMPROVE_PROPOSAL = "improve_advice", _("改进工作建议书")
+    POLICY_PROPOSAL = "policy_advice", _("完善政策建议书")
+    ACCOUNTABILITY_PROPOSAL = "account_advice", _("追究责任建议书")
 
 
 # The character that marks each kind in its number, e.g. 江信受〔2026〕12号.
@@ -30,6 +37,8 @@ NUMBER_MARKS = {
     DocKind.ACCEPTANCE: "受", DocKind.NOT_ACCEPTED: "不受", DocKind.NOT_AGAIN: "不再", DocKind.INFORM: "告",
     DocKind.FORWARD: "转", DocKind.ASSIGN: "交", DocKind.EXTENSION: "延", DocKind.OPINION: "处",
     DocKind.REPLY: "复函", DocKind.REVIEW: "复查", DocKind.RE_REVIEW: "复核",
+    DocKind.SUPERVISE: "督", DocKind.WORK_REMINDER: "提醒", DocKind.RISK_REMINDER: "风险",
+    DocKind.IMPROVE_PROPOSAL: "改建", DocKind.POLICY_PROPOSAL: "政建", DocKind.ACCOUNTABILITY_PROPOSAL: "责建",
 }
 
 

@@ -301,6 +301,67 @@ def _re_review(document: Document) -> list[str]:
     return paras
 
 
+def _case_facts(document: Document) -> str:
+    """The case a supervision letter is about, as its receiving organ knows it (no ID numbers or
+    phones: the letter goes to an organ, not to the petitioner)."""
+    f, case = document.fields, document.case
+    text = _("信访事项(编号:%(number)s,标题:“%(title)s”,收到日期:%(date)s,当前办理机关:%(organ)s,办理状态:%(state)s") % {
+        "number": case.number, "title": case.title, "date": cn_date(case.received_at),
+        "organ": f.get("current_organ", ""), "state": f.get("state", "")}
+    if f.get("due_on"):
+        text += _(",当前期限:%(due)s") % {"due": cn_date(f["due_on"])}
+        if f.get("overdue_days"):
+            text += _(",已超期%(n)s日") % {"n": f["overdue_days"]}
+    return text + ")"
+
+
+# Per kind: the opening (what the letter does and on which article) and the closing request.
+_SUPERVISION_TEXT = {
+    DocKind.SUPERVISE: (
+        gettext_lazy("依照%(reg)s第十四条、第三十九条,现对你单位办理的%(facts)s进行督办。"),
+        gettext_lazy("请你单位高度重视,按照要求抓紧办理,并于%(due)s前将办理情况书面报送本机关。"),
+    ),
+    DocKind.WORK_REMINDER: (
+        gettext_lazy("依照%(reg)s第十四条,现就你单位办理的%(facts)s作出工作提醒。"),
+        gettext_lazy("请你单位依法按期办理,并于%(due)s前将办理情况书面反馈本机关。"),
+    ),
+    DocKind.RISK_REMINDER: (
+        gettext_lazy("依照%(reg)s第十四条,现就你单位办理的%(facts)s提示风险。"),
+        gettext_lazy("请你单位切实做好风险研判和化解稳控工作,并于%(due)s前将采取的措施书面反馈本机关。"),
+    ),
+    DocKind.IMPROVE_PROPOSAL: (
+        gettext_lazy("本机关在督办%(facts)s中发现,你单位存在推诿、敷衍、拖延、弄虚作假或者拒不执行信访处理意见等情形。"
+                     "依照%(reg)s第十四条、第四十条,现向你单位提出改进工作的建议,并予以督办。"),
+        gettext_lazy("请你单位研究办理,并于%(due)s前将是否采纳本建议及改进情况书面答复本机关。"),
+    ),
+    DocKind.POLICY_PROPOSAL: (
+        gettext_lazy("本机关在办理%(facts)s中发现,有关政策存在需要完善的问题。依照%(reg)s第十四条、第四十条,"
+                     "现向你单位提出完善政策的建议。"),
+        gettext_lazy("请研究处理,并于%(due)s前将是否采纳本建议的情况书面答复本机关。"),
+    ),
+    DocKind.ACCOUNTABILITY_PROPOSAL: (
+        gettext_lazy("本机关在督办%(facts)s中发现,有关单位和人员在信访工作中失职失责,造成严重后果。依照%(reg)s第十四条、第四十条,"
+                     "现向你单位提出追究责任的建议。"),
+        gettext_lazy("请你单位依规依纪依法处理,并于%(due)s前将是否采纳本建议及处理情况书面答复本机关。"),
+    ),
+}
+
+
+def _supervision(document: Document) -> list[str]:
+    """督办函, 工作提醒函, 风险提醒函 and the 三项建议 (Art.14, 39, 40): addressed to an organ, which
+    must answer in writing by the date the letter names."""
+    f, kind = document.fields, DocKind(document.kind)
+    opening, closing = _SUPERVISION_TEXT[kind]
+    paras = [str(opening) % {"reg": REGULATION, "facts": _case_facts(document)}]
+    if f.get("listed"):
+        paras.append(_("该事项已列为挂牌督办事项(%(reg)s第三十九条)。") % {"reg": REGULATION})
+    heading = _("建议内容") if kind in (DocKind.IMPROVE_PROPOSAL, DocKind.POLICY_PROPOSAL, DocKind.ACCOUNTABILITY_PROPOSAL) \
+        else _("工作要求")
+    paras += _numbered([(_("主要问题"), f.get("reason", "")), (heading, f.get("requirement", ""))])
+    paras.append(str(closing) % {"due": cn_date(f.get("answer_due"))})
+    return paras
+
+
 BODIES = {
     DocKind.ACCEPTANCE: _acceptance,
     DocKind.NOT_ACCEPTED: _not_accepted,
@@ -313,6 +374,7 @@ BODIES = {
     DocKind.REPLY: _reply,
     DocKind.REVIEW: _review,
     DocKind.RE_REVIEW: _re_review,
+    **{kind: _supervision for kind in _SUPERVISION_TEXT},
 }
 
 
