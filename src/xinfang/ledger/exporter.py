@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.cases.access import cases_visible_to
-from xinfang.cases.models import Case, Category, Event, Petitioner
+from xinfang.cases.models import Case, Category, Channel, Closure, Event, Petitioner, Satisfaction, State
 from xinfang.cases.validators import mask_id_number, mask_phone
 
 from .columns import COLUMNS, EXPORT_EXTRA
@@ -59,17 +59,50 @@ def export_queryset(user, qs=None):
     return visible if qs is None else qs.filter(pk__in=visible.values("pk"))
 
 
-def _pages(qs) -> Iterator[list[Case]]:
-    qs = qs.order_by("-received_at", "-pk").select_related("region", "topic", "topic__parent", "handling_organ",
-                                                           "current_organ", "bureau")
+_FIELDS = ["pk", "number", "received_at", "channel", "category", "state", "closure", "head_count", "title", "content",
+           "region_id", "topic_id", "handling_organ_id", "current_organ_id", "bureau_id", "accused_organ_id",
+           "replied_at", "satisfaction_organ"]
+
+
+class _Row:
+    """A case's exported fields (plain values: building model instances would dominate the cost)."""
+
+    __slots__ = _FIELDS
+
+    def __init__(self, values):
+        for k, v in zip(_FIELDS, values):
+            setattr(self, k, v)
+
+
+def _pages(qs) -> Iterator[list[_Row]]:
+    qs = qs.order_by("-received_at", "-pk").values_list(*_FIELDS)
     last = None
     while True:
         page = qs if last is None else qs.filter(Q(received_at__lt=last[0]) | Q(received_at=last[0], pk__lt=last[1]))
-        cases = list(page[:CHUNK])
+        cases = [_Row(v) for v in page[:CHUNK]]
         if not cases:
             return
         yield cases
         last = (cases[-1].received_at, cases[-1].pk)
+
+
+class _Names:
+    """Names of regions, topics (with their parent) and organs, fetched once per id."""
+
+    def __init__(self):
+        self.region, self.topic, self.organ = {}, {}, {}
+
+    def load(self, cases) -> None:
+        from xinfang.cases.models import Topic
+        from xinfang.orgs.models import Organ, Region
+
+        want = {c.region_id for c in cases} - self.region.keys() - {None}
+        self.region.update(Region.objects.filter(pk__in=want).values_list("pk", "name"))
+        want = {c.topic_id for c in cases} - self.topic.keys() - {None}
+        for pk, name, parent in Topic.objects.filter(pk__in=want).values_list("pk", "name", "parent__name"):
+            self.topic[pk] = f"{parent}›{name}" if parent else name
+        want = {i for c in cases for i in (c.handling_organ_id, c.current_organ_id)} - self.organ.keys() - {None}
+        self.organ.update(Organ.objects.filter(pk__in=want).values_list("pk", "name"))
 
 
 def _ancestors(organ) -> set[int]:
@@ -87,20 +120,27 @@ def _fmt_dt(value) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def _labels(choices) -> dict[str, str]:
+    # Resolved once per export: get_FOO_display() hashes lazy labels on every call.
+    return {value: str(label) for value, label in choices.choices}
+
+
 def iter_rows(user, qs=None) -> Iterator[list[str]]:
     """The header, then one list of cells per case (strings, formula-neutralised)."""
     yield HEADERS
+    channels, categories, states = _labels(Channel), _labels(Category), _labels(State)
+    closures, satisfactions = _labels(Closure), _labels(Satisfaction)
     superuser = user is None or user.is_superuser
     organ_id = getattr(user, "organ_id", None)
     my_line = _ancestors(user.organ) if user is not None and user.organ_id else set()
+    names = _Names()
     for cases in _pages(export_queryset(user, qs)):
         ids = [c.pk for c in cases]
-        people: dict[int, Petitioner] = {}
-        for p in Petitioner.objects.filter(case_id__in=ids).order_by("case_id", "-order", "-pk"):
-            people[p.case_id] = p  # the first petitioner (lowest order) wins
-        counts: dict[int, int] = {}
-        for p_case in Petitioner.objects.filter(case_id__in=ids).values_list("case_id", flat=True):
-            counts[p_case] = counts.get(p_case, 0) + 1
+        names.load(cases)
+        people: dict[int, tuple] = {}
+        for p in (Petitioner.objects.filter(case_id__in=ids).order_by("case_id", "-order", "-pk")
+                  .values_list("case_id", "name", "id_number", "phone")):
+            people[p[0]] = p[1:]  # the first petitioner (lowest order) wins
         replies = dict(Event.objects.filter(case_id__in=ids, action="reply").order_by("case_id", "at", "pk")
                        .values_list("case_id", "note"))
         sources = dict(LedgerRow.objects.filter(case_id__in=ids).values_list("case_id", "source_no"))
@@ -109,7 +149,7 @@ def iter_rows(user, qs=None) -> Iterator[list[str]]:
             p = people.get(case.pk)
             name = id_number = phone = ""
             if p is not None:
-                name, id_number, phone = p.name, p.id_number, p.phone
+                name, id_number, phone = p
                 reveal = superuser or organ_id in (case.current_organ_id, case.bureau_id)
                 if case.category == Category.REPORT and case.accused_organ_id and case.accused_organ_id in my_line:
                     name = id_number = phone = ""  # Art.30 ¶3: never to the accused organ
@@ -117,18 +157,20 @@ def iter_rows(user, qs=None) -> Iterator[list[str]]:
                     id_number, phone = mask_id_number(id_number), mask_phone(phone)
                     if case.category == Category.REPORT:
                         name = name[:1] + "*" * max(1, len(name) - 1)  # the reporter is kept confidential
-            topic = case.topic
-            topic_name = f"{topic.parent.name}›{topic.name}" if topic and topic.parent_id else (topic.name if topic else "")
-            organ = case.handling_organ or (case.current_organ if case.current_organ_id != case.bureau_id else None)
+            organ_id_ = case.handling_organ_id or (case.current_organ_id if case.current_organ_id != case.bureau_id else None)
             earlier, score = dup.get(case.pk, ("", None))
             s = sug.get(case.pk, {})
             conf = s.get("topic_confidence")
+            state = states.get(case.state, case.state)
+            if case.state == State.CLOSED and case.closure:  # Case.state_label
+                state = f"{state}({closures.get(case.closure, case.closure)})"
             cells = [
-                sources.get(case.pk, case.number), _fmt_dt(case.received_at), str(case.get_channel_display()), name,
-                id_number, phone, str(case.head_count), case.region.name if case.region_id else "", case.title,
-                case.content, str(case.get_category_display()), topic_name, organ.name if organ else "",
-                case.state_label, _fmt_dt(case.replied_at), replies.get(case.pk, ""),
-                str(case.get_satisfaction_organ_display()) if case.satisfaction_organ else "",
+                sources.get(case.pk, case.number), _fmt_dt(case.received_at), channels.get(case.channel, case.channel), name,
+                id_number, phone, str(case.head_count), names.region.get(case.region_id, ""), case.title,
+                case.content, categories.get(case.category, case.category), names.topic.get(case.topic_id, ""),
+                names.organ.get(organ_id_, ""),
+                state, _fmt_dt(case.replied_at), replies.get(case.pk, ""),
+                satisfactions.get(case.satisfaction_organ, ""),
                 case.number, earlier or "", f"{score:.3f}" if score is not None else "",
                 s.get("category_suggested", "") or "", s.get("topic_suggested", "") or "",
                 f"{conf:.3f}" if conf is not None else "", s.get("organ_suggested", "") or "",
