@@ -148,8 +148,10 @@ def clean_row(number: int, cells: list, layout, lookups: Lookups, bureau: Organ,
     def err(key, reason):
         errors.append((C.LABELS.get(key, key), str(reason)))
 
+    texts = {k: C.text(v) for k, v in values.items()}
+
     def txt(key):
-        return C.text(values.get(key))
+        return texts.get(key, "")
 
     for key in C.REQUIRED:
         if key not in values:
