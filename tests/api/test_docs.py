@@ -2,6 +2,7 @@
 static files, and the page has no inline script (ready for a strict Content-Security-Policy)."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -20,6 +21,16 @@ def test_openapi_document(client):
     assert "/api/v1/cases/{case_id}/actions/request_review" in paths
     errors = paths["/api/v1/cases"]["post"]["responses"]["422"]["content"]
     assert list(errors) == ["application/problem+json"]
+
+
+def test_openapi_document_has_no_duplicate_keys(client):
+    """Swagger UI parses the document with a YAML parser, which refuses a key given twice."""
+    def no_duplicates(pairs):
+        keys = [k for k, _v in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=no_duplicates)
 
 
 def test_swagger_ui_is_served_from_the_package_without_inline_script(client):

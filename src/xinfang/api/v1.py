@@ -77,12 +77,14 @@ class XinfangAPI(NinjaAPI):
                    "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                responses = operation.setdefault("responses", {})
+                # ninja keys its responses by int, openapi_extra by str: merge them (the JSON
+                # would otherwise carry the same key twice, which Swagger UI refuses).
+                responses = {}
+                for code, spec in operation.get("responses", {}).items():
+                    responses.setdefault(str(code), {}).update(spec)
+                operation["responses"] = responses
                 for code in ("400", "401", "403", "404", "405", "409", "422", "429", "503"):
                     responses.setdefault(code, problem)
-                if not operation.get("security"):
-                    # Only the docs are public; keep the listing honest.
-                    pass
         return schema
 
 
