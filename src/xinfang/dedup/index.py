@@ -135,18 +135,30 @@ def _texts(case_ids) -> dict[int, tuple]:
     return {pk: (t, c, b, r) for pk, t, c, b, r in rows}
 
 
-def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int], *, exclude=()) -> list[Found]:
-    """Score the candidates (the most band hits first, and every same-person case) and keep those
-    at or above SUSPECT, best first."""
-    ids = [c for c, _ in sorted(band_hits.items(), key=lambda kv: -kv[1]) if c not in exclude][:MAX_CANDIDATES]
-    ids += [c for c in person_hits if c not in exclude and c not in band_hits][:MAX_CANDIDATES]
-    texts = _texts(ids)
+def pick(band_hits: dict[int, int], person_hits: set[int], exclude=()) -> list[int]:
+    """The candidates worth verifying: the most band hits first, then the latest same-person cases."""
+    ids = [c for c, _ in sorted(band_hits.items(), key=lambda kv: (-kv[1], -kv[0])) if c not in exclude][:MAX_CANDIDATES]
+    ids += [c for c in sorted(person_hits, reverse=True) if c not in exclude and c not in band_hits][:MAX_CANDIDATES]
+    return ids
+
+
+def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int], *, exclude=(),
+           texts: dict | None = None, profiles: dict | None = None) -> list[Found]:
+    """Score the candidates (the most band hits first, and the latest same-person cases) and keep
+    those at or above SUSPECT, best first. `texts`/`profiles` are caches shared across a batch."""
+    ids = pick(band_hits, person_hits, exclude)
+    if texts is None:
+        texts = _texts(ids)
+    profiles = {} if profiles is None else profiles
     found = []
     for cid in ids:
         if cid not in texts:
             continue  # an index row of a case that no longer exists
         title, content, bureau_id, received = texts[cid]
-        s = T.similarity(profile, T.Profile(title, content))
+        other = profiles.get(cid)
+        if other is None:
+            other = profiles[cid] = T.Profile(title, content)
+        s = T.similarity(profile, other)
         same = cid in person_hits
         score = min(1.0, s + PERSON_BONUS) if same else s
         if score >= SUSPECT:
@@ -254,7 +266,7 @@ def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
     for cid in case_ids:
         for k in keys.get(cid, ()):
             persons[k].append(cid)
-    found_by_case: dict[int, list[Found]] = {}
+    wanted: dict[int, tuple[dict, set]] = {}
     for i, cid in enumerate(case_ids):
         if not norms[i]:
             continue
@@ -265,10 +277,16 @@ def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
         same = {o for k in keys.get(cid, ()) for o in persons.get(k, ())}
         hits.pop(cid, None)
         same.discard(cid)
-        if not hits and not same:
-            continue
+        if hits or same:
+            wanted[cid] = (hits, same)
+    # The texts of every candidate of the batch in one query (the batch's own are at hand).
+    need = {c for cid, (hits, same) in wanted.items() for c in pick(hits, same, {cid})} - set(cases)
+    texts = {**_texts(need), **cases} if need else dict(cases)
+    profiles: dict[int, T.Profile] = {}
+    found_by_case: dict[int, list[Found]] = {}
+    for cid, (hits, same) in wanted.items():
         title, content, _bureau, _received = cases[cid]
-        found_by_case[cid] = verify(T.Profile(title, content), hits, same, exclude={cid})
+        found_by_case[cid] = verify(T.Profile(title, content), hits, same, exclude={cid}, texts=texts, profiles=profiles)
     if not found_by_case:
         return 0
     return _write_links(found_by_case, cases)

@@ -22,6 +22,7 @@ ROWS = 3
 NUM_PERM = BANDS * ROWS
 SHINGLE = 3
 MAX_CHARS = 6000  # text beyond this adds cost, not evidence
+MIN_CHARS = 8  # shorter texts ("同上", "见附件") say nothing to compare: no bands, identity only
 
 _MAX32 = np.uint64(0xFFFFFFFF)
 _rng = np.random.RandomState(20260601)
@@ -91,7 +92,7 @@ def band_hashes(norms: list[str]) -> np.ndarray:
     division, which keeps a batch of a thousand letters well under a millisecond each."""
     n = len(norms)
     out = np.zeros((n, BANDS), dtype=np.int64)
-    nonempty = np.fromiter((i for i, t in enumerate(norms) if t), dtype=np.int64)
+    nonempty = np.fromiter((i for i, t in enumerate(norms) if len(t) >= MIN_CHARS), dtype=np.int64)
     if len(nonempty) == 0:
         return out
     allh, starts = _batch_shingles([norms[i] for i in nonempty])
