@@ -46,6 +46,10 @@ def test_import_cli_refusals(cast, write_csv, tmp_path):
         call_command("import", str(path))
     with pytest.raises(CommandError, match="不存在"):
         call_command("import", str(path), "--bureau", "NOPE")
+    with pytest.raises(CommandError, match="不是信访部门"):
+        call_command("import", str(path), "--bureau", "JZZJ")
+    with pytest.raises(CommandError, match="不属于"):
+        call_command("import", str(path), "--bureau", "JZXF", "--user", "handler")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(CommandError, match="文件为空"):

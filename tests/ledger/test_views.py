@@ -160,3 +160,26 @@ def test_bad_filter_is_not_exported(client, cast):
     login(client, cast.registrar)
     assert client.get(reverse("ledger:export") + "?list=cases&received_from=notadate").status_code == 404
     assert PASSWORD
+
+
+def test_a_restarted_consumer_resumes_stalled_jobs(cast, tmp_path):
+    import datetime as dt
+
+    from xinfang.ledger import tasks
+
+    path = tmp_path / "l.csv"
+    path.write_bytes(ledger_bytes([row("Z-1")]))
+    stalled = ImportJob.objects.create(bureau=cast.bureau, user=cast.registrar, name="l.csv", source_path=str(path),
+                                       status="running", total=1)
+    busy = ImportJob.objects.create(bureau=cast.bureau, user=cast.registrar, name="l.csv", source_path=str(path),
+                                    status="running", total=1)
+    ImportJob.objects.filter(pk=stalled.pk).update(heartbeat=dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.timezone.utc))
+    from django.utils import timezone
+
+    ImportJob.objects.filter(pk=busy.pk).update(heartbeat=timezone.now())
+    assert tasks.stalled_job_ids() == [stalled.pk]
+    tasks.resume_stalled.call_local()
+    stalled.refresh_from_db()
+    busy.refresh_from_db()
+    assert (stalled.status, stalled.created) == ("done", 1) and busy.status == "running"
+    assert not tasks.claim(busy.pk)  # a live job is never taken by a second worker

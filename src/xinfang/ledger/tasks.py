@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .importer import run_import
 from .models import STALL, ImportJob
@@ -40,3 +41,16 @@ def execute(job_id: int) -> None:
 @db_task()
 def import_job(job_id: int) -> None:
     execute(job_id)
+
+
+def stalled_job_ids() -> list[int]:
+    """Jobs whose worker died mid-way (no progress for STALL): a restarted consumer resumes them."""
+    S = ImportJob.Status
+    return list(ImportJob.objects.filter(status__in=[S.CHECKING, S.RUNNING], heartbeat__lt=timezone.now() - STALL)
+                .values_list("pk", flat=True))
+
+
+@db_periodic_task(crontab(minute="*/2"))
+def resume_stalled() -> None:
+    for job_id in stalled_job_ids():
+        import_job(job_id)

@@ -102,6 +102,10 @@ class Command(BaseCommand):
                 bureau = user.organ
             else:
                 raise CommandError("请用 --bureau 指定登记机关,或用 --user 指定登记人。")
+            if not bureau.is_bureau:
+                raise CommandError(f"{bureau.name}不是信访部门:台账导入到信访部门登记(--bureau 信访部门的机构代码)。")
+            if user is not None and user.organ_id != bureau.pk:
+                raise CommandError(f"用户 {user.username} 不属于 {bureau.name},不能作为其登记人。")
             job = ImportJob(bureau=bureau, user=user, source_path=path, name=os.path.basename(path)[:200])
             if not o["dry_run"]:
                 job.save()
