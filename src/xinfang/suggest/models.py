@@ -45,11 +45,12 @@ class Rule(models.Model):
     topics = models.ManyToManyField(Topic, blank=True, related_name="+", verbose_name=_("问题分类"),
                                     help_text=_("事项属于其中任一分类即命中(含下级分类)"))
     category = models.CharField(_("限信访类别"), max_length=12, choices=Category.choices, blank=True)
-    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("限问题属地"))
-    organ = models.ForeignKey(Organ, models.PROTECT, related_name="+", verbose_name=_("责任单位"))
+    # A rule about a deleted organ or region means nothing any more: it goes with them.
+    region = models.ForeignKey(Region, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("限问题属地"))
+    organ = models.ForeignKey(Organ, models.CASCADE, related_name="+", verbose_name=_("责任单位"))
     route_kind = models.CharField(_("交转方式"), max_length=12, choices=RouteKind.choices, default=RouteKind.FORWARD)
     set_category = models.CharField(_("建议信访类别"), max_length=12, choices=Category.choices, blank=True)
-    set_topic = models.ForeignKey(Topic, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("建议问题分类"))
+    set_topic = models.ForeignKey(Topic, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("建议问题分类"))
     priority = models.IntegerField(_("优先级"), default=0, help_text=_("数值大的优先"))
     is_active = models.BooleanField(_("启用"), default=True)
     basis = models.CharField(_("依据"), max_length=200, blank=True, help_text=_("如:《信访工作条例》第二十二条"))

@@ -63,6 +63,11 @@ class Featurizer:
         except ValueError:  # too few texts for min_df=2: keep every n-gram
             self.v_words.set_params(min_df=1).fit(texts)
         self.v_title.fit([_title(t) for t in texts])
+        for v in (self.v_all, self.v_words, self.v_title):
+            # The n-grams cut by max_features/min_df are kept only for inspection and can run to
+            # millions: dropping them keeps a stored version small (sklearn documents this).
+            if hasattr(v, "stop_words_"):
+                del v.stop_words_
         return self
 
     def transform(self, texts: Sequence[str]):

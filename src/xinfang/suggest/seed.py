@@ -66,3 +66,21 @@ def seed_demo_rules() -> int:
             rule.topics.add(t)
         created += 1
     return created
+
+
+def after_demo_load(*, limit: int = 5000):
+    """After demo cases are generated: train a model on them (the newest `limit` confirmed cases)
+    and refresh the suggestions of cases still waiting to be routed, so the demo shows model
+    suggestions at once. Returns the new ModelVersion, or None when there is too little to train."""
+    from xinfang.cases.models import Case, State
+
+    from .service import suggest_cases
+    from .training import train
+
+    try:
+        version = train(limit=limit, note="demo")
+    except ValueError:
+        return None
+    waiting = list(Case.objects.filter(state=State.REGISTERED).values_list("pk", flat=True)[:20000])
+    suggest_cases(waiting, source="demo")
+    return version

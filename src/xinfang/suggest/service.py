@@ -196,7 +196,7 @@ def suggest_for_text(*, title: str, content: str, category: str | None = None, r
     region_id = getattr(region, "pk", region)
     res = _compute([{"title": title, "content": content, "category": category or "", "region_id": region_id}],
                    with_alternatives=True)[0]
-    topics = dict(Topic.objects.filter(pk__in=[res["topic_id"], *[int(t) for t, _c in res["alternatives"].get("topic", [])]])
+    topics = dict(Topic.objects.filter(is_active=True, pk__in=[res["topic_id"], *[int(t) for t, _c in res["alternatives"].get("topic", [])]])
                   .values_list("pk", "name")) if res["topic_id"] or res["alternatives"].get("topic") else {}
     labels = dict(Category.choices)
     out = {"category": None, "topic": None, "organ": None, "route_kind": res["route_kind"],

@@ -31,6 +31,12 @@ def retrain_after() -> int:
     return int(getattr(settings, "SUGGEST_RETRAIN_AFTER", os.environ.get("XINFANG_SUGGEST_RETRAIN_AFTER", 200)))
 
 
+def train_limit() -> int:
+    """At most this many newest confirmed cases train a version (XINFANG_SUGGEST_TRAIN_LIMIT):
+    recent practice matters most, and training time and model size stay bounded at national scale."""
+    return int(getattr(settings, "SUGGEST_TRAIN_LIMIT", os.environ.get("XINFANG_SUGGEST_TRAIN_LIMIT", 100_000)))
+
+
 def confirmed_cases():
     return Case.objects.exclude(state=State.REGISTERED)
 
@@ -95,13 +101,13 @@ def train(*, note: str = "", evaluate: bool = False, limit: int | None = None) -
     With `evaluate`, 5-fold CV macro-F1 per target goes into the version's metrics.
     Raises ValueError when there are too few confirmed cases."""
     started = time.perf_counter()
-    texts, labels, last_id = training_data(limit)
+    texts, labels, last_id = training_data(limit or train_limit())
     if len(texts) < MIN_SAMPLES:
         raise ValueError(f"only {len(texts)} confirmed cases (need {MIN_SAMPLES})")
     model = SuggestionModel().fit(texts, labels)
     if not model.heads:
         raise ValueError("no target has two classes among the confirmed cases")
-    metrics = {"counts": model.counts, "targets": sorted(model.heads)}
+    metrics = {"counts": model.counts, "targets": sorted(model.heads), "confirmed_total": confirmed_cases().count()}
     if evaluate:
         for target in model.heads:
             rows = [(t, v) for t, v in zip(texts, labels[target]) if v]
@@ -136,5 +142,8 @@ def is_stale() -> tuple[bool, int]:
     total = confirmed_cases().count()
     if version is None:
         return total >= MIN_SAMPLES, total
-    new = max(0, total - version.n_samples)
+    # Cases confirmed since the version was trained: the growth of the confirmed total (cases
+    # registered earlier and routed since count too), at least the confirmed cases newer than it.
+    before = version.metrics.get("confirmed_total", version.n_samples)
+    new = max(total - before, confirmed_cases().filter(pk__gt=version.last_case_id).count())
     return new >= retrain_after(), new
