@@ -158,3 +158,15 @@ def test_the_admin_login_goes_through_the_throttled_login(cast):
     staff = Client()
     staff.force_login(cast.registrar)
     assert staff.get("/admin/login/").status_code == 302  # no loop for a non-admin
+
+
+def test_old_failures_are_purged(cast, travel):
+    from tests.conftest import NOW
+    from xinfang.accounts.tasks import purge_login_failures
+    attempt("handler", "wrong-Password-1")
+    travel(NOW + dt.timedelta(seconds=300))
+    attempt("head", "wrong-Password-1", ip="10.0.0.7")
+    travel(NOW + dt.timedelta(seconds=700))
+    purge_login_failures.call_local()
+    assert set(LoginFailure.objects.values_list("key", flat=True)) == {"head", "10.0.0.7"}
+    assert AuditEntry.objects.filter(action="accounts.login_failed").count() == 2
