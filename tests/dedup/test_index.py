@@ -61,3 +61,15 @@ def test_export_judgements_skips_dismissed_and_invisible(register, cast):
     assert service.export_judgements([b.pk], user=cast.other) == {}
     service.decide(cast.registrar, link, "dismiss")
     assert service.export_judgements([b.pk]) == {}
+
+
+def test_a_batch_links_repeats_inside_itself_once(register):
+    from xinfang.dedup.models import PersonKey
+
+    a = register(content=ORIGINAL)
+    b = register(content=ORIGINAL + "再次反映。")
+    for model in (Band, PersonKey, Signature, Link):
+        model.objects.all().delete()
+    assert index.index_cases([b.pk, a.pk]) == 1  # as an import batch would send them
+    assert list(Link.objects.values_list("case_id", "earlier_id", "kind")) == [(b.pk, a.pk, "repeat")]
+    assert index.index_cases([a.pk, b.pk]) == 0  # already indexed: a rerun changes nothing
