@@ -120,3 +120,17 @@ def test_the_english_switch_translates_the_chrome_and_keeps_the_citizen_on_the_p
     assert response.status_code == 302 and response["Location"] == reverse("portal:track")
     html = client.get(reverse("portal:track")).content.decode()
     assert '<html lang="en">' in html
+
+
+def test_a_lost_code_is_replaced_by_the_bureau_and_the_old_one_stops_working(cast, submit):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    case, old = submit()
+    out = StringIO()
+    call_command("portal_code", case.number, "--no-send", stdout=out)
+    new = out.getvalue().strip().rsplit(" ", 1)[-1]
+    assert new != old and len(new) == 8
+    assert track(Client(), case.number, old).status_code == 400
+    assert track(Client(), case.number, new).status_code == 302

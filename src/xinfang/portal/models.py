@@ -38,10 +38,12 @@ class RateCounter(models.Model):
     """Attempts counted for one key (e.g. a client address) in one fixed time window, in the
     database so that every worker process and server shares the count."""
 
-    key = models.CharField(max_length=120)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("计数对象"), max_length=120)
+    window_start = models.DateTimeField(_("时段开始"))
+    count = models.PositiveIntegerField(_("次数"), default=0)
 
     class Meta:
+        verbose_name = _("网上信访频次计数")
+        verbose_name_plural = _("网上信访频次计数")
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="portal_rate_unique")]
         indexes = [models.Index(fields=["window_start"])]
