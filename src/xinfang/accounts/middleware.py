@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 
 # Session keys written at login (see signals.stamp_session).
 LOGIN_AT = "xf_login_at"
@@ -82,9 +80,8 @@ class SessionPolicyMiddleware:
         user = request.user
         append(user, "accounts.session_expired", user, reason=reason)
         logout(request)
-        response = _login_redirect(request, reason)
-        messages.info(request, _("会话已过期,请重新登录。"))
-        return response
+        # The login page says why (its `expired` parameter), so the prompt survives the redirect.
+        return _login_redirect(request, reason)
 
     def _totp_required(self, request, user):
         from .totp import totp_required_for, has_totp
