@@ -381,7 +381,12 @@ def list_actions(request, case_id: s.Id):
 def _act(request, case_id: int, name: str, call) -> dict:
     """Perform transition `name` through its service function. Refused before the service runs:
     409 when the case's state does not allow it, 403 when the user's role or organ does not; the
-    service's own refusals are 422 (a field) or 409; nothing is changed on a refusal."""
+    service's own refusals are 422 (a field) or 409; nothing is changed on a refusal.
+
+    Like the workbench's case_action, the case is looked up for reading, not with write=True:
+    some steps belong to an organ that neither holds the case nor registered it (the organ one
+    level up registers 复查/复核, Art.35-36), and the service's check_transition decides which
+    organ may act (access.acting_organ_id)."""
     case = _visible_case(request, case_id)
     refusal = transition_refusal(request.user, case, name)
     if refusal:
