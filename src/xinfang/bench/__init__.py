@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 # The benchmark modules, in the order they run. A module that does not exist yet is skipped.
 MODULES = ["xinfang.ledger.bench", "xinfang.dedup.bench", "xinfang.suggest.bench", "xinfang.analytics.bench",
-           "xinfang.portal.bench"]
+           "xinfang.portal.bench", "xinfang.api.bench"]
 
 
 @dataclass
