@@ -103,7 +103,11 @@ def drill_url(organ, start, end, **extra) -> str:
 
 
 def _refresh_if_small() -> None:
-    aggregates.refresh(max_days=REFRESH_ON_OPEN_MAX_DAYS)
+    """Rebuild a few stale days now; hand a big backlog (an import, the demo) to the job queue."""
+    if aggregates.refresh(max_days=REFRESH_ON_OPEN_MAX_DAYS) < 0:
+        from .tasks import refresh_aggregates
+
+        refresh_aggregates()  # enqueues (runs at once when the queue is immediate)
 
 
 # --------------------------------------------------------------------------- payload (JSON, dashboard, export)
