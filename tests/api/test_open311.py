@@ -98,3 +98,31 @@ def test_requests_are_read_through_the_access_layer(cast, client, make_case, top
     _t, other_key = ApiToken.issue(cast.other, "other")
     assert client.get(f"{BASE}/requests/{case.number}.json", {"api_key": other_key}).status_code == 404
     assert client.get(f"{BASE}/requests.json", {"api_key": other_key}).json() == []
+
+
+FIELDS = ["service_code", "description", "first_name", "last_name", "phone", "address_string", "lat", "long",
+          "media_url", "attribute[category]", "attribute[title]", "attribute[id_number]", "email", "jurisdiction_id"]
+QUERY = ["service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id"]
+
+
+def test_no_input_makes_a_server_error(cast, client, topic):
+    """Open311 is not in the OpenAPI document, so it gets its own fuzzing: any form or query
+    answers with a GeoReport error array or a result, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _t, key = ApiToken.issue(cast.registrar, "fuzz")
+    text = st.one_of(st.text(max_size=40), st.sampled_from([str(topic.pk), "suggestion", "2026-06-01T00:00:00",
+                                                              "open,closed", "91", "x" * 300, "\x00"]))
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(form=st.dictionaries(st.sampled_from(FIELDS), text), query=st.dictionaries(st.sampled_from(QUERY), text))
+    def check(form, query):
+        posted = client.post(f"{BASE}/requests.json", {**form, "api_key": key})
+        assert posted.status_code in (201, 400, 403, 422), posted.content
+        listed = client.get(f"{BASE}/requests.json", {**query, "api_key": key})
+        assert listed.status_code in (200, 400), listed.content
+        assert isinstance(listed.json(), list)
+
+    check()
