@@ -9,8 +9,8 @@ Each organ's score is the weighted mean of its metric rates, with the weights of
 The rates come from `xinfang.analytics.metrics.compute_metrics(user, organ=…, start=…, end=…)`,
 the same function behind the dashboards and the API, so the ranking agrees with them. Organs with
 no data for any weighted metric are listed apart, unranked. The best `SUPERVISION_RANKING_LIST_SIZE`
-organs form the red list and the worst the black list (never more than half the ranked organs each,
-so no organ is on both).
+organs form the red list and the worst the black list (at most half the ranked organs each; organs
+tied at a cut are listed together, and an organ tied across both cuts is on neither).
 """
 from __future__ import annotations
 
@@ -20,10 +20,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
-
-from xinfang.cases.access import cases_visible_to
 
 from xinfang.orgs.models import Organ
 
@@ -73,11 +70,11 @@ def previous_month(today: dt.date) -> dt.date:
 
 
 def ranked_organs(user) -> list[Organ]:
-    """The organs a ranking covers: the active organs of the user's oversight subtree, and the
-    organs that handled cases the user oversees (a city bureau ranks the city's departments)."""
-    handled = cases_visible_to(user).filter(handling_organ__isnull=False).values("handling_organ_id")
-    return list(Organ.objects.filter(Q(pk__in=user.organ.descendant_ids()) | Q(pk__in=handled), is_active=True)
-                .order_by("name"))
+    """The organs a ranking covers: the active organs below the user's organ (the organs whose
+    figures `compute_metrics` gives the user). The user's own organ is left out: its figures
+    cover all of them, so it is not their peer."""
+    below = user.organ.descendant_ids() - {user.organ_id}
+    return list(Organ.objects.filter(pk__in=below, is_active=True).order_by("name"))
 
 
 def _compute(user, organ, start, end):
@@ -120,10 +117,12 @@ def build_ranking(user, month: dt.date, organs=None) -> Ranking:
         rank = rank if row.score == previous else i  # ties share a rank (1, 2, 2, 4)
         row.rank, previous = rank, row.score
     size = min(conf.ranking_list_size(), len(scored) // 2)
-    for row in scored[:size]:
-        row.board = "red"
-    for row in scored[len(scored) - size:] if size else []:
-        row.board = "black"
+    if size:
+        top, bottom = scored[size - 1].score, scored[len(scored) - size].score
+        # Ties at a cut go on the list together; an organ tied across both cuts goes on neither.
+        for row in scored:
+            red, black = row.score >= top, row.score <= bottom
+            row.board = "red" if red and not black else "black" if black and not red else ""
     ranking.rows = scored
     return ranking
 

@@ -14,9 +14,9 @@ CHECKLIST = [
 # Codes as returned by xinfang.analytics.metrics.compute_metrics (REGULATION §7).
 METRICS = [
     ("timely_acceptance", "及时受理率", 20, True),
-    ("on_time_closure", "按期办结率", 25, True),
-    ("satisfaction", "满意率", 25, True),
-    ("first_time_resolution", "一次性化解率", 20, True),
+    ("on_time_completion", "按期办结率", 25, True),
+    ("satisfaction_organ", "满意率(承办机关)", 25, True),
+    ("first_resolution", "一次性化解率", 20, True),
     ("repeat_rate", "重复信访率", 10, False),
 ]
 
