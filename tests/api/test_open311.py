@@ -77,6 +77,9 @@ def test_filing_needs_a_registrar_a_name_and_a_service(cast, client, topic):
     assert unknown.status_code == 400
     bad_id = client.post(f"{BASE}/requests.json", {**base, "api_key": registrar_key, "attribute[id_number]": "123"})
     assert bad_id.status_code == 400 and "身份证" in bad_id.json()[0]["description"]
+    assert client.get(f"{BASE}/services/².json").status_code == 404
+    assert client.get(f"{BASE}/requests.json", {"api_key": registrar_key, "service_code": "1,²"}).status_code == 400
+    assert client.post(f"{BASE}/requests.json", {**base, "api_key": registrar_key, "service_code": "²"}).status_code == 400
     bad_date = client.get(f"{BASE}/requests.json", {"api_key": registrar_key, "start_date": "yesterday"})
     assert bad_date.status_code == 400
     assert not Case.objects.exists()
@@ -113,7 +116,7 @@ def test_no_input_makes_a_server_error(cast, client, topic):
 
     _t, key = ApiToken.issue(cast.registrar, "fuzz")
     text = st.one_of(st.text(max_size=40), st.sampled_from([str(topic.pk), "suggestion", "2026-06-01T00:00:00",
-                                                              "open,closed", "91", "x" * 300, "\x00"]))
+                                                              "open,closed", "91", "x" * 300, "\x00", "²", "1,²"]))
 
     @settings(max_examples=40, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

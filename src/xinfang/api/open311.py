@@ -102,6 +102,15 @@ def _authenticate(request):
     return token
 
 
+def _is_code(value: str) -> bool:
+    """A service code is a topic id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    return value.isascii() and value.isdigit() and len(value) < 16
+
+
+def _active_topic(code: str) -> Topic | None:
+    return Topic.objects.filter(is_active=True, pk=int(code)).first() if _is_code(code) else None
+
+
 def _service(topic: Topic) -> dict:
     return {"service_code": str(topic.pk), "service_name": str(topic), "description": topic.name,
             "metadata": True, "type": "realtime", "keywords": "",
@@ -164,7 +173,7 @@ def services(request):
 @endpoint
 @require_GET
 def service_definition(request, code: str):
-    topic = Topic.objects.filter(is_active=True, pk=int(code)).first() if code.isdigit() and len(code) < 16 else None
+    topic = _active_topic(code)
     if topic is None:
         raise Open311Error(404, _("服务(问题分类)不存在。"))
     return _json({"service_code": str(topic.pk), "attributes": ATTRIBUTES})
@@ -193,7 +202,7 @@ def _list_requests(request) -> HttpResponse:
         codes = _clean(request.GET.get("service_code", ""), 4000)
         if codes:
             parts = [c.strip() for c in codes.split(",") if c.strip()]
-            if not all(c.isdigit() and len(c) < 16 for c in parts):
+            if not all(_is_code(c) for c in parts):
                 raise Open311Error(400, _("service_code 应为服务代码(数字),多个以逗号分隔。"))
             qs = qs.filter(topic_id__in=[int(c) for c in parts])
         start, end = _when(request, "start_date"), _when(request, "end_date")
@@ -220,7 +229,7 @@ def _create_request(request) -> HttpResponse:
     token = _authenticate(request)
     post = request.POST
     code = _clean(post.get("service_code", ""), 15)
-    topic = Topic.objects.filter(is_active=True, pk=int(code)).first() if code.isdigit() else None
+    topic = _active_topic(code)
     if topic is None:
         raise Open311Error(400, _("service_code 缺失或不是有效的服务代码(问题分类)。"))
     description = _clean(post.get("description", ""), workflow.MAX_CONTENT - 400)

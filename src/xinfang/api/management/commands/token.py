@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
         value = token.strip()
         qs = ApiToken.objects.all()
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             found = list(qs.filter(pk=int(value)))
         else:
             found = list(qs.filter(key_hash=digest(value))) or list(qs.filter(prefix=value.rstrip("…")))
