@@ -189,3 +189,40 @@ def test_refresh_is_idempotent_and_follows_changes(cast, make_case, travel):
     aggregates.refresh()
     fast = compute_metrics(cast.admin, start=START, end=END, fast=True)["on_time_completion"]
     assert fast.buckets == {"timely": 0, "late": 1, "overdue": 0}
+
+
+def test_case_spanning_periods_counts_where_it_was_received(cast, make_case, travel):
+    case = make_case("handling", received_at=NOW.replace(month=5, day=31, hour=8))
+    travel(dt.date(2026, 6, 10))
+    workflow.reply_case(cast.handler, case, outcome="support", opinion="已处理", facts="属实", basis="依据")
+    workflow.evaluate_case(cast.registrar, case, organ_satisfaction="basic")
+    may = metrics(cast.admin, start=dt.date(2026, 5, 1), end=dt.date(2026, 5, 31))
+    june = metrics(cast.admin, start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 30))
+    assert may["received"].numerator == 1 and may["satisfaction_organ"].numerator == 1
+    assert may["on_time_completion"].buckets["timely"] == 1
+    assert june["received"].numerator == 0 and june["satisfaction_organ"].denominator == 0
+
+
+def test_objection_refused_latest_acceptance_limit_decides(cast, register, route, travel):
+    """Art.23 ¶3: labour objects in time, the bureau refuses; labour's new 15-day limit decides."""
+    case = route(register(), organ=cast.labour)
+    workflow.object_case(cast.other, case, reason="不属于本机关职责")
+    workflow.decide_objection(cast.registrar, case, agree=False, note="属于贵单位职责")
+    travel(NOW + dt.timedelta(days=20))
+    m = metrics(cast.admin)["timely_acceptance"]
+    assert m.buckets == {"timely": 0, "late": 0, "overdue": 1}
+    assert metrics(cast.admin, organ=cast.labour)["timely_acceptance"].denominator == 1
+
+
+def test_confirmed_duplicate_link_is_a_repeat(cast, register):
+    from xinfang.dedup.models import Kind, Link, Status
+
+    first, later, suspected = register(), register(), register()
+    Link.objects.all().delete()  # the receiver's own suspicions; this test sets the links itself
+    Link.objects.create(case=later, earlier=first, root=first, kind=Kind.REPEAT, score=0.9, status=Status.CONFIRMED)
+    Link.objects.create(case=suspected, earlier=first, root=first, kind=Kind.REPEAT, score=0.8, status=Status.SUSPECTED)
+    m = metrics(cast.admin)["repeat_rate"]
+    assert (m.numerator, m.denominator) == (1, 3) and set(m.cases()) == {later}
+    # The link marks both days stale, so the dashboard follows.
+    aggregates.refresh()
+    assert compute_metrics(cast.admin, start=START, end=END, fast=True)["repeat_rate"].numerator == 1
