@@ -95,6 +95,10 @@ def private_key(kind: str, value: str) -> str:
 
 
 def _window_start(period: dt.timedelta) -> dt.datetime:
+    """The start of the current window: local midnight for a day (limits reset overnight, not at
+    08:00 Beijing time), else a multiple of `period` since the epoch (clock hours)."""
+    if period >= dt.timedelta(days=1):
+        return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
     seconds = int(period.total_seconds())
     now = int(timezone.now().timestamp())
     return dt.datetime.fromtimestamp(now - now % seconds, tz=dt.timezone.utc)

@@ -120,6 +120,7 @@ def submit(request):
     shown = request.session.get(services.SESSION_SUBMITTED, {})
     shown[token] = {"case": case.pk, "code": code}
     request.session[services.SESSION_SUBMITTED] = shown
+    request.session.cycle_key()  # the session now holds a case and its code: new session key
     services.remember_case(request, case)
     return redirect("portal:submitted", token=token)
 
