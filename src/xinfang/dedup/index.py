@@ -168,20 +168,48 @@ def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int],
 
 
 def find(title: str, content: str, petitioners: list[dict], *, exclude=()) -> list[Found]:
-    """Verified candidates among all indexed cases for one text (a draft, or a case re-screened)."""
+    """Verified candidates among all indexed cases for one text (a draft, or a case re-screened).
+
+    One round trip: band hits, same-person cases and the candidates' texts come back from a single
+    query (a draft is screened while the clerk types; on a busy server each round trip costs)."""
     profile = T.Profile(title, content)
-    rows = T.band_hashes([profile_norm(title, content)])
-    buckets = lookup_bands(rows)
-    hits: dict[int, int] = defaultdict(int)
-    for b in range(T.BANDS):
-        if rows[0, b]:
-            for cid in buckets.get((b, int(rows[0, b])), ()):
-                hits[cid] += 1
+    rows = T.band_hashes([profile.norm])
     keys = set()
     for p in petitioners:
         keys |= person_keys(p.get("name", ""), p.get("id_number", ""), p.get("phone", ""), p.get("address", ""))
-    persons = {cid for ids in lookup_persons(keys).values() for cid in ids} if keys else set()
-    return verify(profile, hits, persons, exclude=set(exclude))
+    parts, params = [], []
+    band_clauses = [f"(band = %s AND hash = %s)" for b in range(T.BANDS) if rows[0, b]]
+    if band_clauses:
+        parts.append(f"SELECT case_id, COUNT(*) AS n, 0 AS p FROM {Band._meta.db_table} "
+                     f"WHERE {' OR '.join(band_clauses)} GROUP BY case_id")
+        params += [v for b in range(T.BANDS) if rows[0, b] for v in (b, int(rows[0, b]))]
+    if keys:
+        parts.append(f"SELECT case_id, 0 AS n, 1 AS p FROM {PersonKey._meta.db_table} "
+                     f"WHERE {connection.ops.quote_name('key')} IN ({_placeholders(len(keys))})")
+        params += sorted(keys)
+    if not parts:
+        return []
+    exclude = {int(e) for e in exclude if e}
+    skip = f"WHERE case_id NOT IN ({_placeholders(len(exclude))})" if exclude else ""
+    case_table = Case._meta.db_table
+    sql = f"""
+        WITH hits AS ({' UNION ALL '.join(parts)}),
+        agg AS (SELECT case_id, SUM(n) AS n, MAX(p) AS p FROM hits {skip} GROUP BY case_id),
+        picked AS (
+            SELECT * FROM (SELECT case_id, n, p FROM agg WHERE n > 0 ORDER BY n DESC, case_id DESC LIMIT {MAX_CANDIDATES}) b
+            UNION
+            SELECT * FROM (SELECT case_id, n, p FROM agg WHERE p = 1 ORDER BY case_id DESC LIMIT {MAX_CANDIDATES}) q
+        )
+        SELECT c.id, c.title, c.content, c.bureau_id, picked.n, picked.p
+        FROM picked JOIN {case_table} c ON c.id = picked.case_id"""
+    params += sorted(exclude)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        fetched = cur.fetchall()
+    texts = {cid: (t, c, b, None) for cid, t, c, b, _n, _p in fetched}
+    hits = {cid: n for cid, _t, _c, _b, n, _p in fetched if n}
+    persons = {cid for cid, _t, _c, _b, _n, p in fetched if p}
+    return verify(profile, hits, persons, texts=texts)
 
 
 def profile_norm(title: str, content: str) -> str:
