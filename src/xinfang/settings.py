@@ -16,6 +16,9 @@ XINFANG_SKIP_LEVEL_POLICY  guide_back (default: a level-skipping visit is not ro
 XINFANG_ENV          development (default) or production: production requires XINFANG_SECRET_KEY and
                      turns on HSTS, secure cookies and the HTTPS redirect (see docs/security.md for
                      XINFANG_PROXY_SSL_HEADER, XINFANG_SSL_REDIRECT, XINFANG_HSTS_SECONDS, …)
+XINFANG_DATA_KEY     key for personal data at rest (`xinfang keys generate`); required in production,
+                     generated into the data dir in development. XINFANG_DATA_KEYS_OLD: earlier keys
+                     (comma-separated) still read until `xinfang keys rotate` has run
 XINFANG_SESSION_SECONDS / XINFANG_SESSION_IDLE_SECONDS  absolute and idle session limits
 XINFANG_LOGIN_*, XINFANG_TOTP_REQUIRED_ROLES  login lockout and two-step login (docs/security.md)
 """
@@ -125,6 +128,10 @@ if not SECRET_KEY:
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
+
+# Personal data at rest (cases/crypto.py): the current key and earlier keys still accepted for reading.
+DATA_KEY = os.environ.get("XINFANG_DATA_KEY", "")
+DATA_KEYS_OLD = [k for k in os.environ.get("XINFANG_DATA_KEYS_OLD", "").split(",") if k.strip()]
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("XINFANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 

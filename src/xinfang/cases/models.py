@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.orgs.models import Organ, Region
+from .crypto import EncryptedCharField
 
 
 class Channel(models.TextChoices):
@@ -256,9 +257,10 @@ class Petitioner(models.Model):
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="petitioners", verbose_name=_("信访事项"))
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True, db_index=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
-    address = models.CharField(_("住址"), max_length=200, blank=True)
+    # Encrypted at rest (crypto.py, REGULATION §8); exact lookups still use the index.
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18, blank=True, db_index=True)
+    phone = EncryptedCharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    address = EncryptedCharField(_("住址"), max_length=200, blank=True)
     is_representative = models.BooleanField(_("代表"), default=False)
     order = models.PositiveSmallIntegerField(default=0)
 

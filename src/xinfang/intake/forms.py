@@ -365,7 +365,7 @@ class CaseFilterForm(forms.Form):
                            help_text=gettext_lazy("完整姓名"),
                            error_messages={"max_length": gettext_lazy("姓名不能超过50字。")})
     phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False,
-                            help_text=gettext_lazy("完整号码或开头至少4位"),
+                            help_text=gettext_lazy("完整号码(联系电话加密存储,只能按完整号码查询)"),
                             error_messages={"max_length": gettext_lazy("联系电话过长。")})
     id_number = forms.CharField(label=gettext_lazy("身份证号码"), max_length=18, required=False,
                                 error_messages={"max_length": gettext_lazy("身份证号码应为18位。")})
@@ -399,10 +399,9 @@ class CaseFilterForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
     def clean_phone(self):
-        value = "".join(self.cleaned_data["phone"].split())
-        if value and (len(value) < 4 or not all(c.isdigit() or c == "-" for c in value)):
-            raise ValidationError(_("请输入完整号码或开头至少4位数字。"), code="phone")
-        return value
+        # Normalised exactly as registration stores it: phones are encrypted at rest
+        # (cases/crypto.py), so only a whole number can be looked up.
+        return validate_phone(self.cleaned_data["phone"])
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"].strip()
@@ -436,7 +435,7 @@ class CaseFilterForm(forms.Form):
         if d.get("name"):
             qs = qs.filter(pk__in=Petitioner.objects.filter(name=d["name"]).values("case_id"))
         if d.get("phone"):
-            qs = qs.filter(pk__in=Petitioner.objects.filter(phone__startswith=d["phone"]).values("case_id"))
+            qs = qs.filter(pk__in=Petitioner.objects.filter(phone=d["phone"]).values("case_id"))
         if d.get("id_number"):
             qs = qs.filter(pk__in=Petitioner.objects.filter(id_number=d["id_number"]).values("case_id"))
         if d.get("q"):
