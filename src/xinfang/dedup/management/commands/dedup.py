@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from xinfang.cases.models import Case
 from xinfang.dedup import index
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             with transaction.atomic(), connection.cursor() as cur:
                 for model in (Band, PersonKey, Signature):
                     cur.execute(f"DELETE FROM {model._meta.db_table}")
-            self.stdout.write("已清空判重索引,开始重建。")
+            self.stdout.write(_("已清空判重索引,开始重建。"))
         dropped = index.purge_orphans()
         # Oldest first, so each case is screened against the cases received before it.
         missing = Case.objects.filter(dedup_signature__isnull=True).order_by("received_at", "pk")
@@ -46,9 +47,10 @@ class Command(BaseCommand):
             links += index.index_cases([pk for pk, _ in rows], screen=not no_screen)
             done += len(rows)
             rate = done / max(time.monotonic() - start, 1e-6)
-            self.stdout.write(f"\r  {done:,}/{total:,} 件  {rate:,.0f} 件/秒  新增关联 {links:,}", ending="")
+            self.stdout.write("\r  " + _("%(done)s/%(total)s 件  %(rate)s 件/秒  新增关联 %(links)s") % {
+                "done": f"{done:,}", "total": f"{total:,}", "rate": f"{rate:,.0f}", "links": f"{links:,}"}, ending="")
             self.stdout.flush()
         if total:
             self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            f"判重索引完成:新索引 {done:,} 件,新增重复关联 {links:,} 条,清理失效索引行 {sum(dropped):,} 条。"))
+        self.stdout.write(self.style.SUCCESS(_("判重索引完成:新索引 %(done)s 件,新增重复关联 %(links)s 条,清理失效索引行 %(dropped)s 条。") % {
+            "done": f"{done:,}", "links": f"{links:,}", "dropped": f"{sum(dropped):,}"}))
