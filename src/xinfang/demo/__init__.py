@@ -22,6 +22,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.signals import cases_created
 from xinfang.deadlines.engine import Calendar
 from xinfang.deadlines.models import Rule
+from xinfang.suggest.seed import after_demo_load, seed_demo_rules
 
 from .simulate import CaseResult, Context, plan_case
 from .world import (
@@ -73,6 +74,7 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
         audit(None, "demo.reset", None, **report.reset)
     world = ensure_world()
     report.created, report.skipped_users = world.created, world.skipped_users
+    seed_demo_rules()  # the demo city's 分类处理清单, so new demo cases get rule suggestions
     number_documents()  # finish an interrupted earlier run
     bureau_ids = [o.pk for o in world.organs.values() if o.is_bureau]
     ctx = Context(world=world, calendar=Calendar.load(), rules={r.code: r for r in Rule.objects.all()},
@@ -100,6 +102,8 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
         if progress:
             progress(min(cases, start + batch_size), cases)
     number_documents()
+    if report.written:
+        after_demo_load()  # a suggestion model trained on the demo's confirmed cases
     if connection.vendor == "postgresql" and report.written:
         # Fresh planner statistics after a bulk load; without them PostgreSQL picks slow plans for
         # the case list and inbox until autovacuum gets round to it.

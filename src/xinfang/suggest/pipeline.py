@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -162,11 +164,17 @@ class SuggestionModel:
         self.heads: dict[str, Head] = {}
         self.counts: dict[str, int] = {}
         for target, ys in labels.items():
-            rows = [i for i, v in enumerate(ys) if v not in (None, "")]
+            known = Counter(str(v) for v in ys if v not in (None, ""))
+            # A class seen once cannot be told from noise: it is left out rather than memorised.
+            rows = [i for i, v in enumerate(ys) if v not in (None, "") and known[str(v)] >= 2]
             ys_kept = [str(ys[i]) for i in rows]
             self.counts[target] = len(rows)
             if len(set(ys_kept)) >= 2:
-                self.heads[target] = Head(**head_params).fit(X[rows], ys_kept)
+                with warnings.catch_warnings():
+                    # Few samples per class is expected in a young deployment; sklearn's hint that
+                    # this "could be a regression problem" is noise here.
+                    warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+                    self.heads[target] = Head(**head_params).fit(X[rows], ys_kept)
         return self
 
     def predict(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
