@@ -1,5 +1,6 @@
 """API tokens in the admin (接口令牌): create (the secret is shown once), list, revoke."""
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,13 +30,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "user") if obj else ()
 
     def save_model(self, request, obj, form, change):
-        raw = None
         if not change:
             raw = new_secret()
             obj.prefix, obj.key_hash, obj.created_by = raw[:10], digest(raw), request.user
+            obj._raw_secret = raw
         super().save_model(request, obj, form, change)
-        if raw:
-            messages.warning(request, _("令牌已创建:%(raw)s 请立即复制保存,此后不再显示。") % {"raw": raw})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the secret once, on this response only (never in a message cookie or a log)."""
+        response = TemplateResponse(request, "admin/api/token_created.html",
+                                    {**self.admin_site.each_context(request), "token": obj, "raw": obj._raw_secret,
+                                     "title": _("令牌已创建")})
+        response["Cache-Control"] = "no-store"
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # Revoke instead: the record of who had access stays.
