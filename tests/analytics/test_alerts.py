@@ -108,3 +108,20 @@ def test_jobs_run_through_huey(cast, make_case):
     from xinfang.analytics.models import DailyStat, DirtyDay
 
     assert DailyStat.objects.filter(dim="all", grain="d").exists() and not DirtyDay.objects.exists()
+
+
+def test_analytics_cli(cast, make_case, travel):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from xinfang.analytics.models import DailyStat
+
+    make_case("handling")
+    out = StringIO()
+    call_command("analytics", "refresh", "--full", stdout=out)
+    assert "rows written" in out.getvalue() and DailyStat.objects.exists()
+    travel(NOW + dt.timedelta(days=57))
+    call_command("analytics", "reminders", stdout=out)
+    call_command("analytics", "alerts", stdout=out)
+    assert Notice.objects.count() == 1 and Alert.objects.filter(kind=AlertKind.OVERDUE_RISK).count() == 1

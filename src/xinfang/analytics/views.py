@@ -104,7 +104,16 @@ def drill_url(organ, start, end, **extra) -> str:
 
 def _refresh_if_small() -> None:
     """Rebuild a few stale days now; hand a big backlog (an import, the demo) to the job queue."""
-    if aggregates.refresh(max_days=REFRESH_ON_OPEN_MAX_DAYS) < 0:
+    from django.db import DatabaseError
+
+    try:
+        with transaction.atomic():
+            stale = aggregates.refresh(max_days=REFRESH_ON_OPEN_MAX_DAYS)
+    except DatabaseError:
+        # Another request or the job is rebuilding the same days right now (unique key clash):
+        # its result is as good as ours.
+        return
+    if stale < 0:
         from .tasks import refresh_aggregates
 
         refresh_aggregates()  # enqueues (runs at once when the queue is immediate)
