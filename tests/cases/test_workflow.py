@@ -11,6 +11,7 @@ evaluation and 复查/复核 request windows 30 d → 07-01; 复查/复核 opini
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Callable
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from tests.conftest import NOW, TZ, VALID_ID, petition_data
 from xinfang.audit import log
@@ -1023,19 +1025,64 @@ def test_each_transition_appends_one_audit_entry_and_the_chain_verifies(make_cas
     assert entry.actor_name == "handler"
 
 
+@contextlib.contextmanager
+def tampering():
+    """Act as someone who owns the tables: on PostgreSQL, switch the append-only trigger off."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_append_only")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_append_only")
+
+
 def test_tampering_with_an_audit_row_is_reported(make_case):
     make_case("handling")
     target = AuditEntry.objects.get(action="case.route")
-    AuditEntry.objects.filter(pk=target.pk).update(data={**target.data, "to_state": "closed"})
+    with tampering():
+        AuditEntry.objects.filter(pk=target.pk).update(data={**target.data, "to_state": "closed"})
     checked, bad, reason = log.verify()
     assert bad.pk == target.pk and checked == target.seq - 1 and "altered" in reason
 
 
 def test_deleting_an_audit_row_is_reported(make_case):
     make_case("handling")
-    AuditEntry.objects.filter(action="case.route").delete()
+    with tampering():
+        AuditEntry.objects.filter(action="case.route").delete()
     _checked, bad, reason = log.verify()
     assert bad is not None and "missing" in reason
+
+
+def test_on_postgresql_the_application_cannot_update_or_delete_audit_rows(make_case):
+    from django.db import DatabaseError, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL")
+    make_case("handling")
+    target = AuditEntry.objects.get(action="case.route")
+    for attempt in (lambda: AuditEntry.objects.filter(pk=target.pk).update(action="x"),
+                    lambda: AuditEntry.objects.filter(pk=target.pk).delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    assert log.verify()[1] is None
+
+
+def test_deleting_an_account_leaves_its_audit_entries_as_written(cast):
+    """Accounts with case history are protected; one with only audit entries (e.g. views of
+    personal data) may be deleted, and its entries stay exactly as written."""
+    from xinfang.orgs.models import User
+
+    temp = User.objects.create_user("temp_clerk", password="x", organ=cast.bureau)
+    entry = log.append(temp, "case.reveal", None, note="查看")
+    temp_pk = temp.pk
+    temp.delete()
+    entry.refresh_from_db()
+    assert entry.actor_id == temp_pk and entry.actor_name == "temp_clerk"
+    assert log.verify()[1] is None
 
 
 @pytest.mark.parametrize("missing", ["facts", "basis"])

@@ -13,7 +13,10 @@ from django.utils.translation import gettext_lazy as _
 class AuditEntry(models.Model):
     seq = models.PositiveBigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人"))
+    # Entries are never updated, not even when an account is deleted (on PostgreSQL a trigger
+    # forbids it): no database constraint, so the id stays as written; actor_name keeps who it was.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.DO_NOTHING, null=True, blank=True, related_name="+",
+                              db_constraint=False, verbose_name=_("操作人"))
     actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=60)
     object_type = models.CharField(_("对象类型"), max_length=40, blank=True)
