@@ -24,7 +24,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Path, Query, Router
+from ninja import NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.throttling import AuthRateThrottle
@@ -58,8 +58,7 @@ class OfflineSwagger(DocsBase):
     file (no inline <script>, ready for a strict Content-Security-Policy)."""
 
     def render_page(self, request, api, **kwargs):
-        response = render(request, "api/docs.html", {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)})
-        return response
+        return render(request, "api/docs.html", {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)})
 
 
 class XinfangAPI(NinjaAPI):
@@ -292,8 +291,8 @@ def create_case(request, payload: s.CaseIn):
 
 
 def _visible_case(request, case_id: int) -> Case:
-    case = get_case_for_user(request.user, case_id)
-    return case
+    """The case if the token's user may see it, else 404 (access.py: missing and forbidden alike)."""
+    return get_case_for_user(request.user, case_id)
 
 
 @cases.get("/{case_id}", response=s.CaseDetail, summary="信访事项详情")
