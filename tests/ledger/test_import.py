@@ -216,3 +216,14 @@ def test_open_case_whose_limit_falls_in_an_uncovered_year_is_refused(cast, write
     assert (job.created, job.errors) == (1, 1)
     assert errors_of(job)[0][:2] == (2, "登记日期") and "2026年的节假日安排尚未录入" in errors_of(job)[0][2]
     assert Case.objects.get().state == State.CLOSED and CaseCounter.objects.get().last == 1
+
+
+def test_batches_shrink_when_receivers_are_slow():
+    from xinfang.ledger.importer import _Sizer
+
+    sizer = _Sizer(1000)
+    assert sizer.size == 200
+    sizer.measured(200, 10.0)  # 20 rows/s: commit every ~2 s, never below 50 rows
+    assert sizer.size == 50
+    sizer.measured(50, 0.01)
+    assert sizer.size == 1000

@@ -432,11 +432,29 @@ class ErrorSink:
         self.pending = []
 
 
-def _batches(rows, size):
+# A batch holds the bureau's case counter (and, on SQLite, the database's write lock) until it
+# commits, so batches are sized to commit about every BATCH_SECONDS whatever the receivers cost:
+# live registrations at the same bureau wait at most that long.
+BATCH_SECONDS = 2.0
+MIN_BATCH = 50
+
+
+class _Sizer:
+    def __init__(self, largest: int):
+        self.largest = largest
+        self.size = min(largest, 200)
+
+    def measured(self, rows: int, seconds: float) -> None:
+        if rows and seconds > 0:
+            wanted = int(rows / seconds * BATCH_SECONDS)
+            self.size = max(min(MIN_BATCH, self.largest), min(self.largest, wanted))
+
+
+def _batches(rows, sizer: _Sizer):
     batch = []
     for item in rows:
         batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= sizer.size:
             yield batch
             batch = []
     if batch:
@@ -445,7 +463,8 @@ def _batches(rows, size):
 
 def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False, progress=None,
                checking=None, error_sink: ErrorSink | None = None) -> Progress:
-    """Run (or resume) `job`. `checking(rows_read)` is called during the structural check,
+    """Run (or resume) `job` in batches of at most `batch_size` rows (fewer when the receivers are
+    slow, see BATCH_SECONDS). `checking(rows_read)` is called during the structural check,
     `progress(Progress)` after every batch. With dry_run, every row is checked and nothing is
     written (the errors go to `error_sink`)."""
     sink = error_sink or ErrorSink(None if dry_run else job)
@@ -484,14 +503,17 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
     resume = job.rows_done
     index = 0
     try:
-        for batch in _batches(reader.rows(), batch_size):
+        sizer = _Sizer(batch_size)
+        for batch in _batches(reader.rows(), sizer):
             if index + len(batch) <= resume:
                 index += len(batch)
                 continue
             todo = batch[max(0, resume - index):]
             index += len(batch)
+            started = time.monotonic()
             _import_batch(todo, reader, lookups, ctx, lenient, bureau, user_pk, job, writer, keys, sink, state, now,
                           dry_run)
+            sizer.measured(len(todo), time.monotonic() - started)
             if progress:
                 progress(state)
     except FileProblem as exc:  # cannot happen after check(), unless the file changed meanwhile
