@@ -163,3 +163,13 @@ def test_required_roles_must_enrol_before_anything_else(cast, settings, frozen_t
     other = Client()
     other.force_login(cast.handler)
     assert other.get("/cases/").status_code == 200
+
+
+def test_reloading_the_enrolment_page_keeps_the_secret(cast):
+    client = Client()
+    client.force_login(cast.handler)
+    client.get("/accounts/totp/")
+    first = TOTPDevice.objects.get(user=cast.handler).secret
+    client.get("/accounts/totp/")
+    assert TOTPDevice.objects.get(user=cast.handler).secret == first
+    assert TOTPDevice.objects.filter(user=cast.handler).count() == 1

@@ -48,16 +48,12 @@ def provisioning_uri(device: TOTPDevice) -> str:
 
 
 def start_enrolment(user) -> TOTPDevice:
-    """A new secret for an unconfirmed device (an enrolled user must disable first)."""
+    """The user's device, created unconfirmed with a fresh secret if there is none. Reloading the
+    enrolment page keeps the secret, so a key already typed into the app stays valid."""
     device = device_for(user)
-    if device is not None and device.confirmed:
+    if device is not None:
         return device
-    secret = pyotp.random_base32()
-    if device is None:
-        return TOTPDevice.objects.create(user=user, secret=secret)
-    device.secret, device.last_step = secret, 0
-    device.save(update_fields=["secret", "last_step"])
-    return device
+    return TOTPDevice.objects.create(user=user, secret=pyotp.random_base32())
 
 
 def _hash(code: str, salt: str) -> str:
