@@ -2,14 +2,11 @@
 disable with a current code, administrator reset, compulsory for configured roles."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pyotp
-import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import NOW, PASSWORD
+from tests.conftest import PASSWORD
 from xinfang.accounts import totp
 from xinfang.accounts.models import RecoveryCode, TOTPDevice
 from xinfang.audit.models import AuditEntry
