@@ -112,3 +112,18 @@ def test_the_scan_catches_each_kind(snippet):
                                      '<input name="online">'])
 def test_the_scan_passes_clean_markup(snippet):
     assert not any(p.search(snippet) for p in CHECKS.values())
+
+
+def test_csrf_is_enforced_on_login_and_on_htmx_posts(cast):
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login/", {"username": "handler", "password": "x"})
+    assert response.status_code == 403
+    page = strict.get("/accounts/login/")
+    token = page.cookies["csrftoken"].value
+    ok = strict.post("/accounts/login/", {"username": "handler", "password": "Xf-test-pass-2026",
+                                          "csrfmiddlewaretoken": token})
+    assert ok.status_code == 302
+    # htmx posts carry the token in the header that base.html sets on <body>
+    html = strict.get("/").content.decode()
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert strict.post("/accounts/logout/").status_code == 403
