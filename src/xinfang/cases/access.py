@@ -106,8 +106,9 @@ def acting_organ_id(case: Case, where: str) -> set[int]:
     raise ValueError(where)
 
 
-def transition_refusal(user, case: Case, name: str) -> str | None:
-    """Why `user` may not perform transition `name` on `case` now, or None if they may."""
+def transition_refusal(user, case: Case, name: str, *, recused: bool | None = None) -> str | None:
+    """Why `user` may not perform transition `name` on `case` now, or None if they may.
+    `recused` may pass in is_recused(user, case) when the caller asks about many transitions."""
     from .workflow import TRANSITIONS
 
     t = TRANSITIONS[name]
@@ -124,7 +125,14 @@ def transition_refusal(user, case: Case, name: str) -> str | None:
         return _("“%(action)s”须由%(roles)s办理。") % {"action": t.label, "roles": roles}
     if user.organ_id not in acting_organ_id(case, t.where):
         return _("“%(action)s”不属于本机关的办理权限。") % {"action": t.label}
+    if recused if recused is not None else is_recused(user, case):
+        return _("您已对本事项回避(条例第28条),不能办理,请由本机关其他工作人员办理。")
     return None
+
+
+def is_recused(user, case: Case) -> bool:
+    """Whether `user` stepped aside from `case` (Art.28 ¶3)."""
+    return case.recusals.filter(user_id=user.pk).exists()
 
 
 def _citizen_refusal(citizen: Citizen, case: Case, t) -> str | None:
@@ -153,7 +161,8 @@ def allowed_transitions(user, case: Case) -> list[str]:
     """Names of the transitions `user` may start on `case` now (for showing action buttons)."""
     from .workflow import TRANSITIONS
 
-    return [n for n, t in TRANSITIONS.items() if t.sources and transition_refusal(user, case, n) is None]
+    recused = bool(getattr(user, "pk", None)) and not isinstance(user, Citizen) and is_recused(user, case)
+    return [n for n, t in TRANSITIONS.items() if t.sources and transition_refusal(user, case, n, recused=recused) is None]
 
 
 def may_register(user) -> bool:

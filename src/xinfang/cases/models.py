@@ -312,7 +312,32 @@ class Event(models.Model):
         from .workflow import TRANSITIONS
 
         t = TRANSITIONS.get(self.action)
-        return str(t.label) if t else self.action
+        if t:
+            return str(t.label)
+        return str(FACT_LABELS.get(self.action, self.action))
+
+
+# Timeline entries that record a fact without changing the case's state.
+FACT_LABELS = {"recuse": _("回避")}
+
+
+class Recusal(models.Model):
+    """A staff member who steps aside from a case in which they have a direct interest (回避,
+    Art.28 ¶3): from then on they may take no action on it (access.transition_refusal)."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="recusals", verbose_name=_("信访事项"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("回避人员"))
+    reason = models.TextField(_("回避理由"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回避")
+        verbose_name_plural = _("回避")
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="one_recusal_per_user_and_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.user_id}"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:

@@ -31,7 +31,7 @@ from .access import WorkflowError, acting_organ_id, check_transition, is_citizen
 from .signals import cases_created
 from .models import (
     OUTCOMES_BY_CATEGORY, REVIEW_OUTCOMES, ROUTES_BY_CATEGORY, Case, CaseCounter, CaseOrgan, Category, Channel, Closure,
-    Event, HandlingRoute, Outcome, Petitioner, RouteKind, State,
+    Event, HandlingRoute, Outcome, Petitioner, Recusal, RouteKind, State,
 )
 from .validators import validate_id_number, validate_phone
 
@@ -855,3 +855,31 @@ def sweep_closable(today: dt.date | None = None) -> int:
         except WorkflowError:
             continue
     return done
+
+
+# --------------------------------------------------------------------------- recusal (回避)
+
+
+def recuse(actor, case: Case, *, user, reason: str) -> Recusal:
+    """Record that `user` steps aside from `case` (回避, Art.28 ¶3): a staff member of the organ
+    holding the case declares it for themselves, or the organ's head orders it for a colleague.
+    The case's state does not change; from now on `user` may take no action on it."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        case = _lock(case)
+        if not getattr(actor, "organ_id", None) or actor.organ_id != case.current_organ_id:
+            raise WorkflowError(_("只有当前办理机关的工作人员可以登记回避。"))
+        if user is None or getattr(user, "organ_id", None) != case.current_organ_id:
+            raise WorkflowError(_("回避人员应为当前办理机关的工作人员。"), "user")
+        if user.pk != actor.pk and not actor.has_role(Role.HEAD):
+            raise WorkflowError(_("为其他工作人员登记回避须由单位负责人决定(条例第28条)。"), "user")
+        if not reason:
+            raise WorkflowError(_("请填写回避理由。"), "reason")
+        if case.recusals.filter(user=user).exists():
+            raise WorkflowError(_("%(name)s已对本事项回避。") % {"name": user.full_name or user.username}, "user")
+        recusal = Recusal.objects.create(case=case, user=user, reason=reason, recorded_by=actor)
+        now = timezone.now()
+        Event.objects.create(case=case, action="recuse", at=now, actor=actor, organ=actor.organ, from_state=case.state,
+                             to_state=case.state, note=reason, data={"user": user.pk})
+        audit(actor, "case.recuse", case, number=case.number, user=user.username)
+        return recusal

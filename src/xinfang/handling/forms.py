@@ -288,3 +288,27 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {f.action: f for f in (
     RouteForm, InformForm, NotAcceptForm, AcceptForm, ObjectForm, DecideObjectionForm, ExtendForm, ReplyForm,
     EvaluateForm, RequestReviewForm, ReviewForm, RequestReReviewForm, HearingForm, ReReviewForm, CloseForm,
 )}
+
+
+class RecuseForm(forms.Form):
+    """回避 (Art.28 ¶3): who steps aside from the case and why. Staff of the organ holding the case
+    are offered; the service decides who may record it for whom."""
+
+    user = forms.ModelChoiceField(label=_("回避人员"), queryset=None, empty_label=None,
+                                  error_messages={"invalid_choice": _("所选人员不是当前办理机关的工作人员。")})
+    reason = forms.CharField(label=_("回避理由"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("如与信访人或被反映人有亲属关系、利害关系等(条例第28条)"),
+                             error_messages={"required": _("请填写回避理由。"), "max_length": _("回避理由不能超过1000字。")})
+
+    def __init__(self, *args, case, actor, **kwargs):
+        from xinfang.orgs.models import User
+
+        super().__init__(*args, **kwargs)
+        self.case, self.actor = case, actor
+        staff = User.objects.filter(organ_id=case.current_organ_id, is_active=True).order_by("username")
+        self.fields["user"].queryset = staff
+        self.fields["user"].initial = actor.pk
+
+    def submit(self):
+        return workflow.recuse(self.actor, self.case, user=self.cleaned_data["user"], reason=self.cleaned_data["reason"])
+

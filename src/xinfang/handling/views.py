@@ -27,7 +27,7 @@ from xinfang.cases.workflow import TRANSITIONS
 from xinfang.deadlines.engine import grade
 from xinfang.documents.models import Document
 
-from .forms import ACTION_FORMS
+from .forms import ACTION_FORMS, RecuseForm
 
 PAGE_SIZE = 50
 
@@ -148,6 +148,7 @@ def _case_context(request, case, *, revealed=False) -> dict:
         "documents": case.documents.select_related("organ"),
         "attachments": case.attachments.all(),
         "actions": actions,
+        "can_recuse": case.is_open and getattr(user, "organ_id", None) == case.current_organ_id,
         "today": today,
     }
 
@@ -215,6 +216,30 @@ def case_action(request, pk, action):
     response = render(request, template, {"case": case, "action": action, "label": label, "form": form}, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+def case_recuse(request, pk):
+    """回避 (Art.28 ¶3): a staff member of the organ holding the case steps aside, or its head
+    orders a colleague to. 404 for a case the user may not see; the form for those who may not
+    record it shows the service's reason."""
+    case = get_case_for_user(request.user, pk)
+    status = 200
+    if request.method == "POST":
+        form = RecuseForm(request.POST, case=case, actor=request.user)
+        if form.is_valid():
+            try:
+                recusal = form.submit()
+            except WorkflowError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                name = recusal.user.full_name or recusal.user.username
+                messages.success(request, _("已登记%(name)s回避,其不能再办理本事项。") % {"name": name})
+                return redirect("case_detail", pk=case.pk)
+        status = 400
+    else:
+        form = RecuseForm(case=case, actor=request.user)
+    return render(request, "handling/recuse.html", {"case": case, "form": form}, status=status)
 
 
 def _success_message(label, documents) -> str:
