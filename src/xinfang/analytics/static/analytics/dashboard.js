@@ -11,7 +11,13 @@
     if (d && d.url) { window.location.href = d.url; }
   }
 
-  function make(el, option) {
+  function make(el, option, emptyText) {
+    if (option.empty) {
+      el.classList.add("chart-empty");
+      el.textContent = emptyText;
+      el.setAttribute("data-rendered", "1");
+      return null;
+    }
     var chart = window.echarts.init(el);
     chart.setOption(option);
     chart.on("click", go);
@@ -21,6 +27,7 @@
   }
 
   function pie(rows) {
+    if (!rows.length) { return { empty: true }; }
     return {
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       legend: { type: "scroll", bottom: 0 },
@@ -30,18 +37,20 @@
 
   function bars(rows, field, percent, limit) {
     rows = rows.filter(function (r) { return r[field] !== null && r[field] !== undefined; }).slice(0, limit || 20);
+    if (!rows.length) { return { empty: true }; }
     return {
       tooltip: { trigger: "axis" },
       grid: { left: 8, right: 16, top: 10, bottom: 8, containLabel: true },
       xAxis: { type: "value", max: percent ? 100 : null },
       yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }), axisLabel: { width: 160, overflow: "truncate" } },
-      series: [{ type: "bar", data: rows.map(function (r) { return { value: percent ? pct(r[field]) : r[field], url: r.url }; }),
+      series: [{ type: "bar", barMaxWidth: 28, data: rows.map(function (r) { return { value: percent ? pct(r[field]) : r[field], url: r.url }; }),
                  label: { show: true, position: "right", formatter: percent ? "{c}%" : "{c}" } }]
     };
   }
 
   function rates(rows, labels) {
     rows = rows.slice(0, 20);
+    if (!rows.length) { return { empty: true }; }
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
@@ -49,8 +58,8 @@
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }), axisLabel: { interval: 0, rotate: 30, width: 110, overflow: "truncate" } },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       series: [
-        { name: labels.timely_acceptance, type: "bar", data: rows.map(function (r) { return { value: pct(r.timely_acceptance), url: r.url }; }) },
-        { name: labels.on_time_completion, type: "bar", data: rows.map(function (r) { return { value: pct(r.on_time_completion), url: r.url }; }) }
+        { name: labels.timely_acceptance, type: "bar", barMaxWidth: 28, data: rows.map(function (r) { return { value: pct(r.timely_acceptance), url: r.url }; }) },
+        { name: labels.on_time_completion, type: "bar", barMaxWidth: 28, data: rows.map(function (r) { return { value: pct(r.on_time_completion), url: r.url }; }) }
       ]
     };
   }
@@ -85,7 +94,7 @@
     };
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       var option = options[el.getAttribute("data-chart")];
-      if (option) { make(el, option); }
+      if (option) { make(el, option, root.getAttribute("data-empty")); }
     });
     root.setAttribute("data-loaded", "1");
   }
