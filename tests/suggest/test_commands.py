@@ -79,3 +79,15 @@ def test_periodic_job_retrains_only_when_stale(cast, confirmed, settings):
     assert retrain_if_stale.call_local() == 1  # no version yet: train the first
     assert retrain_if_stale.call_local() is None
     assert ModelVersion.objects.count() == 1
+
+
+def test_after_demo_load_trains_and_refreshes_waiting_cases(cast, confirmed, make_case):
+    from xinfang.suggest.models import Suggestion
+    from xinfang.suggest.seed import after_demo_load
+
+    waiting = make_case(title="公司拖欠工资", content="老板欠薪三个月")
+    assert Suggestion.objects.get(case=waiting).model_version is None  # no model when it came in
+    version = after_demo_load()
+    assert version.version == 1
+    s = Suggestion.objects.get(case=waiting)
+    assert s.model_version_id == version.pk and s.organ_id == cast.labour.pk
