@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 # The benchmark modules, in the order they run. A module that does not exist yet is skipped.
 MODULES = ["xinfang.ledger.bench", "xinfang.dedup.bench", "xinfang.suggest.bench", "xinfang.analytics.bench",
-           "xinfang.portal.bench", "xinfang.api.bench"]
+           "xinfang.intake.bench", "xinfang.portal.bench", "xinfang.api.bench"]
 
 
 @dataclass
@@ -28,11 +28,19 @@ class Report:
     out: object = sys.stdout
     figures: list[tuple[str, str, str, str]] = field(default_factory=list)
 
+    def _print(self, text: str) -> None:
+        # Django's OutputWrapper ends each write with a newline itself.
+        if hasattr(self.out, "ending"):
+            self.out.write(text)
+            self.out.flush()
+        else:
+            print(text, file=self.out, flush=True)
+
     def section(self, title: str) -> None:
-        print(f"\n== {title} [{self.engine}] ==", file=self.out, flush=True)
+        self._print(f"\n== {title} [{self.engine}] ==")
 
     def note(self, text: str) -> None:
-        print(f"   {text}", file=self.out, flush=True)
+        self._print(f"   {text}")
 
     def figure(self, name: str, value, unit: str = "", target: str = "") -> None:
         shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
@@ -40,7 +48,7 @@ class Report:
         line = f"   {name:<48} {shown:>12} {unit:<8}"
         if target:
             line += f"  (target {target})"
-        print(line, file=self.out, flush=True)
+        self._print(line)
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
