@@ -3,9 +3,12 @@ filters and paging, masked petitioners unless revealed by the holding organ (aud
 problem+json errors with Chinese messages."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from xinfang.audit.models import AuditEntry
+from xinfang.cases import workflow
 from xinfang.cases.models import Case, Category, Topic
 from xinfang.cases.signals import cases_created
 
@@ -115,6 +118,11 @@ def test_list_filters_and_pages(cast, as_user, make_case, travel):
     assert numbers(number=a.number) == [a.number]
     assert set(numbers(received_from="2026-06-01", received_to="2026-06-01")) == {a.number, b.number, c.number}
     assert numbers(received_to="2026-05-31") == []
+    assert numbers(order="updated") == [a.number, b.number, c.number]
+    travel(dt.datetime(2026, 6, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    workflow.accept_case(cast.handler, b, route="suggestion")
+    assert numbers(updated_since="2026-06-02T00:00:00+08:00") == [b.number]
+    assert numbers(order="updated")[-1] == b.number
     page = api.get("/api/v1/cases", {"limit": 2, "offset": 2}).json()
     assert page["count"] == 3 and len(page["items"]) == 1 and page["limit"] == 2
     bad = api.get("/api/v1/cases", {"state": "nope", "limit": 0})

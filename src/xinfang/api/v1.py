@@ -216,6 +216,8 @@ class CaseFilters(s.Schema):
     received_to: Optional[s.Day] = s.Field(None, description="收到日期止(含)")
     updated_since: Optional[s.Moment] = s.Field(None, description="更新时间晚于(用于增量同步)")
     q: Optional[s.Annotated[s.Text, s.Field(max_length=100)]] = s.Field(None, description="标题或内容包含")
+    order: s.choice(["received", "updated"]) = s.Field(
+        "received", description="received:收到时间新者在前;updated:更新时间旧者在前(配合 updated_since 增量同步)")
     limit: s.Annotated[int, s.Field(ge=1, le=MAX_PAGE)] = 50
     offset: s.Annotated[int, s.Field(ge=0, le=10_000_000)] = 0
 
@@ -245,7 +247,8 @@ def list_cases(request, filters: Query[CaseFilters]):
     if f.q and f.q.strip():
         qs = qs.filter(Q(title__icontains=f.q.strip()) | Q(content__icontains=f.q.strip()))
     count = qs.count()
-    page = qs.select_related("current_organ").order_by("-received_at", "-pk")[f.offset:f.offset + f.limit]
+    ordering = ("updated_at", "pk") if f.order == "updated" else ("-received_at", "-pk")
+    page = qs.select_related("current_organ").order_by(*ordering)[f.offset:f.offset + f.limit]
     return {"count": count, "limit": f.limit, "offset": f.offset, "items": [case_summary(c) for c in page]}
 
 
