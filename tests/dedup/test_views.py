@@ -121,3 +121,12 @@ def test_holder_organ_and_supervisor_see_the_links(client, cast, make_case, regi
     body = login(client, getattr(cast, user)).get(reverse("dedup:case_panel", args=[again.pk]))
     # The handling organ may not see the new case at the bureau yet (404); the supervisor sees both.
     assert body.status_code == (404 if user == "handler" else 200)
+
+
+def test_case_page_refusal_about_an_invisible_case_names_no_case(client, cast, make_case, register):
+    earlier = make_case("handling")  # at the city: the district bureau may not see it
+    again = register(content=EDITED, user=cast.district_registrar)
+    assert Link.objects.filter(case=again, earlier=earlier).exists()
+    body = login(client, cast.district_registrar).get(reverse("dedup:case_panel", args=[again.pk])).content.decode()
+    assert "第19条" in body and "内容不予显示" in body
+    assert earlier.number not in body and earlier.title not in body

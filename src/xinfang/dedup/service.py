@@ -178,6 +178,21 @@ def case_links(user, case: Case) -> list[LinkView]:
     return out
 
 
+def hidden_refusals(user, case: Case) -> list[str]:
+    """Refusals of `case` (Art.19 ¶3, Art.36 ¶3) caused by earlier cases `user` may not see: the
+    reason is told, the earlier case is not (neither number nor contents)."""
+    if case.state not in (State.REGISTERED, State.PENDING, State.RETURNED):
+        return []
+    links = (Link.objects.filter(case=case, same_person=True, kind__in=[Kind.REPEAT, Kind.MULTI])
+             .exclude(status=Status.DISMISSED).exclude(earlier__in=cases_visible_to(user)).select_related("earlier"))
+    out = []
+    for lk in links:
+        message, _article = refusal_for(case, lk.earlier, visible=False)
+        if message and message not in out:
+            out.append(message)
+    return out
+
+
 def repeat_counts(roots) -> dict[int, int]:
     """{root: number of petitions in its repeat chain (the first one included)}."""
     from django.db.models import Count

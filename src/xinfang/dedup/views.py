@@ -60,7 +60,7 @@ def screen(request):
 
 def case_panel_context(user, case) -> dict:
     links = service.case_links(user, case)
-    return {"case": case, "links": links, "can_decide": user.is_superuser or user.organ_id in {case.current_organ_id, case.bureau_id}}
+    return {"case": case, "links": links, "hidden_refusals": service.hidden_refusals(user, case), "can_decide": user.is_superuser or user.organ_id in {case.current_organ_id, case.bureau_id}}
 
 
 @login_required
