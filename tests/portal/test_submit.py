@@ -1,6 +1,7 @@
 """网上投: the online petition form (Art.17, 19), its one-time token, rate limits and attachments."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -141,7 +142,7 @@ def test_submissions_are_limited_per_address(client, cast, settings, travel):
     # A different address is not affected; the next day the count starts again.
     assert client.post(reverse("portal:submit"), submit_data(cast, id_number="110101198001010010"),
                        REMOTE_ADDR="10.1.2.3").status_code == 302
-    travel(Case.objects.first().received_on + __import__("datetime").timedelta(days=1))
+    travel(Case.objects.first().received_on + dt.timedelta(days=1))
     assert client.post(reverse("portal:submit"), submit_data(cast, id_number="440102198506151233")).status_code == 302
 
 
@@ -193,3 +194,10 @@ def test_a_logged_in_citizen_finds_the_petition_under_my_cases(client, cast, sub
     assert client.get(reverse("portal:case", args=[case.pk])).status_code == 200
     client.logout()
     assert client.get(reverse("portal:mine")).status_code == 302
+
+
+def test_a_missing_or_mangled_token_gets_one_of_its_own(client, cast):
+    for token in (None, "<script>"):
+        assert client.post(reverse("portal:submit"), submit_data(cast, token=token)).status_code == 302
+    tokens = set(Submission.objects.values_list("token", flat=True))
+    assert len(tokens) == 2 and "<script>" not in tokens

@@ -61,10 +61,13 @@ def submit(request):
     with the same token leads to the same case, never a second one."""
     if request.method != "POST":
         return _render_submit(request, SubmitForm(initial={"token": _new_token()}))
-    token = request.POST.get("token", "")
-    if TOKEN_RE.match(token) and Submission.objects.filter(token=token).exists():
+    data = request.POST.copy()
+    if not TOKEN_RE.match(data.get("token", "")):
+        data["token"] = _new_token()  # a form from elsewhere or a mangled token: this try gets its own
+    token = data["token"]
+    if Submission.objects.filter(token=token).exists():
         return redirect("portal:submitted", token=token)
-    form = SubmitForm(request.POST, request.FILES)
+    form = SubmitForm(data, request.FILES)
     if not form.is_valid():
         return _render_submit(request, form, status=400)
     ip, id_number = services.client_ip(request), form.cleaned_data["id_number"]
