@@ -298,8 +298,9 @@ def unlist_case(actor, case: Case, *, reason: str) -> CaseListing:
 
 def leaders_for(case: Case):
     """Leaders who may take charge of `case`: users with the leader role who can see it."""
-    leaders = [u for u in User.objects.filter(is_active=True, organ__isnull=False).select_related("organ")
-               if u.has_role(Role.LEADER)]
+    # The text match narrows the rows in the database (roles is a JSON list); has_role decides.
+    leaders = [u for u in User.objects.filter(is_active=True, organ__isnull=False, roles__icontains=Role.LEADER.value)
+               .select_related("organ") if u.has_role(Role.LEADER)]
     return [u for u in leaders if cases_visible_to(u).filter(pk=case.pk).exists()]
 
 
