@@ -200,31 +200,28 @@ def last_refresh():
 # --------------------------------------------------------------------------- reading
 
 
-def _period_q(start: dt.date, end: dt.date) -> Q:
-    """Rows covering [start, end]: whole months from the monthly roll-up, the edges from days."""
-    q = Q(pk__in=[])
+def _period_pieces(start: dt.date, end: dt.date) -> list[Q]:
+    """Rows covering [start, end]: whole months from the monthly roll-up, the edges from days.
+    Each piece is queried on its own so every query is a plain range on the (grain, dim, day)
+    index (an OR of the pieces makes SQLite scan the whole table)."""
     first_month = _month(start) if start.day == 1 else _next_month(start)
-    month = first_month
-    months = []
+    month, months = first_month, []
     while _next_month(month) - dt.timedelta(days=1) <= end:
         months.append(month)
         month = _next_month(month)
-    if months:
-        q |= Q(grain=Grain.MONTH, day__in=months)
-        head_end = months[0] - dt.timedelta(days=1)
-        tail_start = _next_month(months[-1])
-        if start <= head_end:
-            q |= Q(grain=Grain.DAY, day__gte=start, day__lte=head_end)
-        if tail_start <= end:
-            q |= Q(grain=Grain.DAY, day__gte=tail_start, day__lte=end)
-    else:
-        q |= Q(grain=Grain.DAY, day__gte=start, day__lte=end)
-    return q
+    if not months:
+        return [Q(grain=Grain.DAY, day__gte=start, day__lte=end)]
+    pieces = [Q(grain=Grain.MONTH, day__in=months)]
+    head_end, tail_start = months[0] - dt.timedelta(days=1), _next_month(months[-1])
+    if start <= head_end:
+        pieces.append(Q(grain=Grain.DAY, day__gte=start, day__lte=head_end))
+    if tail_start <= end:
+        pieces.append(Q(grain=Grain.DAY, day__gte=tail_start, day__lte=end))
+    return pieces
 
 
-def rows_for(user, *, organ=None, start: dt.date, end: dt.date):
-    """Aggregate rows of the user's organ scope over the period (before choosing a breakdown)."""
-    qs = DailyStat.objects.filter(_period_q(start, end))
+def _scoped(user, organ):
+    qs = DailyStat.objects.all()
     scope = organ_scope(user, organ)
     if scope is not None:
         qs = qs.filter(organ_id__in=scope)
@@ -233,37 +230,49 @@ def rows_for(user, *, organ=None, start: dt.date, end: dt.date):
     return qs
 
 
+def _grouped(user, organ, start, end, dims, group: tuple[str, ...], fields) -> dict[tuple, dict[str, int]]:
+    """{group values: {counter: sum}} over the period's rows of `dims`."""
+    base = _scoped(user, organ).filter(dim__in=list(dims))
+    out: dict[tuple, dict[str, int]] = {}
+    for piece in _period_pieces(start, end):
+        qs = base.filter(piece)
+        if group:
+            rows = qs.values(*group).order_by().annotate(**{f"s_{f}": Sum(f) for f in fields})
+        else:
+            rows = [qs.aggregate(**{f"s_{f}": Sum(f) for f in fields})]
+        for r in rows:
+            key = tuple(r[g] for g in group)
+            acc = out.setdefault(key, {f: 0 for f in fields})
+            for f in fields:
+                acc[f] += int(r[f"s_{f}"] or 0)
+    return out
+
+
 def sum_counters(user, *, organ=None, start: dt.date, end: dt.date) -> dict[str, int]:
-    sums = rows_for(user, organ=organ, start=start, end=end).filter(dim="all").aggregate(
-        **{n: Sum(n) for n in COUNTER_NAMES})
-    return {n: int(v or 0) for n, v in sums.items()}
+    return _grouped(user, organ, start, end, ["all"], (), COUNTER_NAMES).get((), {n: 0 for n in COUNTER_NAMES})
 
 
 def breakdowns(user, *, organ=None, start: dt.date, end: dt.date, fields=("received",)) -> dict[str, dict[str, dict]]:
     """{dimension: {key: {counter: n}}} for channel, category, topic, region and organ."""
-    base = rows_for(user, organ=organ, start=start, end=end)
     out: dict[str, dict[str, dict]] = defaultdict(dict)
-    sums = {f: Sum(f) for f in fields}
-    for r in base.exclude(dim="all").values("dim", "key").order_by().annotate(**sums):
-        out[r["dim"]][r["key"]] = {f: int(r[f] or 0) for f in fields}
-    for r in base.filter(dim="all").values("organ_id").order_by().annotate(**sums):
-        out["organ"][str(r["organ_id"])] = {f: int(r[f] or 0) for f in fields}
+    for (dim, key), sums in _grouped(user, organ, start, end, list(BREAKDOWNS), ("dim", "key"), fields).items():
+        out[dim][key] = sums
+    for (organ_id,), sums in _grouped(user, organ, start, end, ["all"], ("organ_id",), fields).items():
+        out["organ"][str(organ_id)] = sums
     return out
 
 
 def trend(user, *, organ=None, start: dt.date, end: dt.date, fields=("received",)) -> tuple[str, list[tuple[str, dict]]]:
     """("day", [(YYYY-MM-DD, {counter: n})…]) for periods up to 62 days, else ("month", …)."""
-    base = rows_for(user, organ=organ, start=start, end=end).filter(dim="all")
-    sums = {f: Sum(f) for f in fields}
+    by_day = _grouped(user, organ, start, end, ["all"], ("day",), fields)
     if (end - start).days <= 62:
-        found = {r["day"]: r for r in base.values("day").order_by().annotate(**sums)}
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        return "day", [(d.isoformat(), {f: int((found.get(d) or {}).get(f) or 0) for f in fields}) for d in days]
+        return "day", [(d.isoformat(), by_day.get((d,), {f: 0 for f in fields})) for d in days]
     found: dict[dt.date, dict] = defaultdict(lambda: {f: 0 for f in fields})
-    for r in base.values("day").order_by().annotate(**sums):
-        m = _month(r["day"])
+    for (day,), sums in by_day.items():
+        m = _month(day)
         for f in fields:
-            found[m][f] += int(r[f] or 0)
+            found[m][f] += sums[f]
     out, month = [], _month(start)
     while month <= end:
         out.append((month.strftime("%Y-%m"), dict(found[month])))

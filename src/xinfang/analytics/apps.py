@@ -19,5 +19,12 @@ class AnalyticsConfig(AppConfig):
         try:
             from xinfang.dedup.models import Link
         except ImportError:  # pragma: no cover
-            return
-        post_save.connect(signals.on_link_saved, sender=Link, dispatch_uid="analytics_link_saved")
+            pass
+        else:
+            post_save.connect(signals.on_link_saved, sender=Link, dispatch_uid="analytics_link_saved")
+        try:
+            from xinfang.mediation.models import Mediation
+        except ImportError:  # pragma: no cover
+            pass
+        else:
+            post_save.connect(signals.on_related_saved, sender=Mediation, dispatch_uid="analytics_mediation_saved")

@@ -97,20 +97,15 @@ def _review_requested_q() -> Q:
 
 
 def _mediation_q() -> Q:
-    """A 调解协议书 or 和解协议书 was reached (Art.33). Until the mediation app records agreements
-    itself this is read from the case timeline: an event named in MEDIATION_ACTIONS. If the
-    mediation app offers `xinfang.mediation.service.agreement_case_ids()` (a queryset of case ids),
-    that is used as well."""
+    """A 调解协议书 or 和解协议书 was reached (Art.33): a mediation of the case (mediation app) ended
+    in 达成调解协议 or 达成和解协议; or, for records made before that app or imported, the timeline
+    has an event named in MEDIATION_ACTIONS."""
     q = Q(Exists(Event.objects.filter(case_id=OuterRef("pk"), action__in=MEDIATION_ACTIONS)))
     try:
-        from xinfang.mediation import service  # type: ignore[attr-defined]
-
-        hook = getattr(service, "agreement_case_ids", None)
-        if hook is not None:
-            q |= Q(pk__in=hook())
-    except ImportError:
-        pass
-    return q
+        from xinfang.mediation.models import AGREEMENTS, Mediation
+    except ImportError:  # pragma: no cover - the mediation app is part of the project
+        return q
+    return q | Q(Exists(Mediation.objects.filter(case_id=OuterRef("pk"), status__in=list(AGREEMENTS))))
 
 
 def counters(today: dt.date | None = None) -> dict[str, Q]:
@@ -119,7 +114,8 @@ def counters(today: dt.date | None = None) -> dict[str, Q]:
     replied = Q(replied_at__isnull=False)
     first_closed = ~_repeat_q() & Q(state=State.CLOSED, closure__in=MERIT_CLOSURES)
     resolved = ~_review_requested_q() & ~Q(satisfaction_organ=Satisfaction.UNSATISFIED)
-    handled_claim = Q(category=Category.CLAIM) & replied
+    mediated = _mediation_q()
+    handled_claim = Q(category=Category.CLAIM) & (replied | mediated)
     return {
         "received": Q(),
         "online": Q(channel=Channel.ONLINE),
@@ -140,7 +136,7 @@ def counters(today: dt.date | None = None) -> dict[str, Q]:
         "first_closed": first_closed,
         "first_resolved": first_closed & resolved & ~_repeated_later_q(),
         "claim_handled": handled_claim,
-        "mediated": handled_claim & _mediation_q(),
+        "mediated": Q(category=Category.CLAIM) & mediated,
         "assigned": Q(route_kind="assign"),
         "assigned_resolved": Q(route_kind="assign") & replied & resolved,
     }

@@ -26,3 +26,10 @@ def on_link_saved(sender, instance, **kwargs) -> None:
     from .aggregates import mark_cases
 
     mark_cases([instance.case_id, instance.earlier_id])
+
+
+def on_related_saved(sender, instance, **kwargs) -> None:
+    # A record about a case (e.g. a mediation reaching an agreement) changes the case's counters.
+    from .aggregates import mark_cases
+
+    mark_cases([instance.case_id])
