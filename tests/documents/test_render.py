@@ -17,8 +17,10 @@ from xinfang.documents.render import PdfFontMissing, cn_date, compose, ensure_fi
 from xinfang.supervision.models import LetterKind
 
 PHONE = "13800138000"
-# Supervision letters are issued by the supervision app and tested in tests/supervision.
-KINDS = [k for k in DocKind.values if k not in LetterKind.values]
+# Supervision letters are issued by the supervision app and tested in tests/supervision; mediation
+# agreements by the mediation app, tested in tests/mediation.
+KINDS = [k for k in DocKind.values
+         if k not in LetterKind.values and k not in (DocKind.MEDIATION_AGREEMENT, DocKind.SETTLEMENT_AGREEMENT)]
 
 
 def key_text(doc: Document, cast) -> list[str]:

@@ -318,7 +318,8 @@ class Event(models.Model):
 
 
 # Timeline entries that record a fact without changing the case's state.
-FACT_LABELS = {"recuse": _("回避")}
+FACT_LABELS = {"recuse": _("回避"), "mediation_refer": _("委托调解"), "mediation_end": _("调解结束"),
+               "judicial_confirm": _("司法确认")}
 
 
 class Recusal(models.Model):

@@ -281,6 +281,8 @@ def ensure_world() -> World:
                 raise DemoConflict(_("用户名 %(username)s 已被非演示账号使用,无法创建演示数据。") % {"username": spec.username})
             world.users[spec.username] = user
 
+        _mediators(world)
+
         for sort, (top, children) in enumerate(TOPICS, 1):
             parent = Topic.objects.filter(parent=None, name=top).first()
             if parent is None:
@@ -292,6 +294,31 @@ def ensure_world() -> World:
                 world.topics[(top, child)] = obj
     world.created = created
     return world
+
+
+# The demo mediation committee's register: the account holder and three more, one of them for
+# foreign parties and one for parties from Hong Kong, Macao or Taiwan.
+MEDIATORS = [
+    ("ljtj_tj", "物业纠纷、邻里纠纷", "普通话", False, False),
+    ("", "劳动争议、工资纠纷", "普通话", False, False),
+    ("", "涉外民商事纠纷", "普通话、英语", True, False),
+    ("", "婚姻家庭、涉港澳台纠纷", "普通话、粤语", False, True),
+]
+_MEDIATOR_NAMES = ["梁调解", "何淑芬", "陶文博", "区嘉欣"]
+
+
+def _mediators(world: World) -> None:
+    from xinfang.mediation.models import Mediator
+
+    for spec in ORGANS:
+        if spec.kind != OrganKind.MEDIATION or spec.code not in world.organs:
+            continue
+        organ = world.organs[spec.code]
+        for (username, specialties, languages, foreign, hk_macao), name in zip(MEDIATORS, _MEDIATOR_NAMES):
+            user = world.users.get(username) if username else None
+            Mediator.objects.get_or_create(organ=organ, name=user.full_name if user else name, defaults=dict(
+                user=user, specialties=specialties, languages=languages, serves_foreign=foreign,
+                serves_hk_macao=hk_macao, phone=organ.phone))
 
 
 def demo_user_queryset():

@@ -277,7 +277,12 @@ def reset_demo() -> dict:
                 continue
             qs = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": case_ids})
             if rel.on_delete is models.CASCADE:
-                _raw_delete(qs)
+                # Rows that others hang on (a mediation's sessions) go through the ORM's cascade;
+                # plain rows (e.g. the duplicate index, millions of them) are deleted in bulk.
+                if any(r.on_delete is models.CASCADE for r in rel.related_model._meta.related_objects):
+                    qs.delete()
+                else:
+                    _raw_delete(qs)
             elif rel.on_delete is models.SET_NULL:
                 qs.update(**{rel.field.name: None})
             elif qs.exists():
@@ -288,6 +293,15 @@ def reset_demo() -> dict:
         _raw_delete(CaseOrgan.objects.filter(Q(organ_id__in=organ_ids) | ~Exists(Case.objects.filter(pk=OuterRef("case_id")))))
         _raw_delete(CaseCounter.objects.filter(bureau_id__in=organ_ids))
         _raw_delete(DocumentCounter.objects.filter(organ_id__in=organ_ids))
+        # Directory entries other parts of xinfang keep per organ (e.g. the mediators' register).
+        for rel in Organ._meta.related_objects:
+            if rel.related_model._meta.app_label in ("orgs", "cases", "documents", "deadlines"):
+                continue
+            qs = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": organ_ids})
+            if rel.on_delete is models.SET_NULL:
+                qs.update(**{rel.field.name: None})
+            else:
+                qs.delete()
         counts["user"] = demo_user_queryset().delete()[1].get("orgs.User", 0)
         Organ.objects.filter(pk__in=organ_ids).update(parent=None)
         counts["organ"] = Organ.objects.filter(pk__in=organ_ids).delete()[0]

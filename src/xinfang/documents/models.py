@@ -30,6 +30,9 @@ class DocKind(models.TextChoices):
     IMPROVE_PROPOSAL = "improve_advice", _("改进工作建议书")
     POLICY_PROPOSAL = "policy_advice", _("完善政策建议书")
     ACCOUNTABILITY_PROPOSAL = "account_advice", _("追究责任建议书")
+    # The outcome of a mediation (Art.33; mediation app), issued by the mediation organisation.
+    MEDIATION_AGREEMENT = "mediation", _("人民调解协议书")
+    SETTLEMENT_AGREEMENT = "settlement", _("和解协议书")
 
 
 # The character that marks each kind in its number, e.g. 江信受〔2026〕12号.
@@ -39,6 +42,7 @@ NUMBER_MARKS = {
     DocKind.REPLY: "复函", DocKind.REVIEW: "复查", DocKind.RE_REVIEW: "复核",
     DocKind.SUPERVISE: "督", DocKind.WORK_REMINDER: "提醒", DocKind.RISK_REMINDER: "风险",
     DocKind.IMPROVE_PROPOSAL: "改建", DocKind.POLICY_PROPOSAL: "政建", DocKind.ACCOUNTABILITY_PROPOSAL: "责建",
+    DocKind.MEDIATION_AGREEMENT: "调协", DocKind.SETTLEMENT_AGREEMENT: "和协",
 }
 
 

@@ -362,6 +362,25 @@ def _supervision(document: Document) -> list[str]:
     return paras
 
 
+def _agreement(document: Document) -> list[str]:
+    """人民调解协议书 / 和解协议书 (Art.33): the dispute, the terms the parties agreed, and what the
+    agreement means for them."""
+    f, case = document.fields, document.case
+    mediated = document.kind == DocKind.MEDIATION_AGREEMENT
+    paras = [_("信访人%(names)s就信访事项(编号:%(number)s,“%(title)s”)所涉纠纷,经%(organ)s委托,%(how)s,"
+               "与有关当事人达成如下协议:") % {
+        "names": document.addressee, "number": case.number, "title": case.title, "organ": f.get("referring_organ", ""),
+        "how": (_("在调解员%(name)s主持下经%(n)s次调解") % {"name": f.get("mediator") or _("本组织"), "n": f.get("sessions", 1)}
+                if mediated else _("各方自行协商"))}]
+    paras += [_sentence(line) for line in (f.get("terms") or "").splitlines() if line.strip()]
+    if mediated:
+        paras.append(_("本协议经各方签字(盖章)后生效,具有法律约束力,当事人应当按照约定履行。当事人可以自本协议生效之日起"
+                       "三十日内共同向人民法院申请司法确认(《中华人民共和国人民调解法》第三十一条、第三十三条)。"))
+    else:
+        paras.append(_("本协议由各方自愿达成,各方应当诚实守信,按照约定履行。"))
+    return paras
+
+
 BODIES = {
     DocKind.ACCEPTANCE: _acceptance,
     DocKind.NOT_ACCEPTED: _not_accepted,
@@ -375,6 +394,8 @@ BODIES = {
     DocKind.REVIEW: _review,
     DocKind.RE_REVIEW: _re_review,
     **{kind: _supervision for kind in _SUPERVISION_TEXT},
+    DocKind.MEDIATION_AGREEMENT: _agreement,
+    DocKind.SETTLEMENT_AGREEMENT: _agreement,
 }
 
 

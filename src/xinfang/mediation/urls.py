@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "mediation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("cases/<int:case_pk>/refer/", views.refer, name="refer"),
+    path("<int:pk>/", views.detail, name="detail"),
+]
