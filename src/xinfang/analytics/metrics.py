@@ -352,7 +352,10 @@ def dimension_labels(dim: str, keys) -> dict[str, str]:
     if dim == "category":
         return {k: str(Category(k).label) for k in keys if k in Category.values}
     model = {"topic": Topic, "region": Region, "organ": Organ}[dim]
-    return {str(o.pk): (o.name if dim != "topic" else str(o)) for o in model.objects.filter(pk__in=[int(k) for k in keys])}
+    qs = model.objects.filter(pk__in=[int(k) for k in keys])
+    if dim == "topic":
+        qs = qs.select_related("parent")  # a topic is named with its parent (城乡建设 › 物业管理)
+    return {str(o.pk): (o.name if dim != "topic" else str(o)) for o in qs}
 
 
 def breakdown_q(dim: str, key: str) -> Q:
