@@ -226,3 +226,18 @@ def test_confirmed_duplicate_link_is_a_repeat(cast, register):
     # The link marks both days stale, so the dashboard follows.
     aggregates.refresh()
     assert compute_metrics(cast.admin, start=START, end=END, fast=True)["repeat_rate"].numerator == 1
+
+
+def test_mediation_desk_agreements_count(cast, make_case):
+    """调解协议率 follows the mediation desk (Art.33): an agreement counts even before a reply."""
+    from xinfang.mediation.models import Mediation
+
+    replied, agreed_open, failed = make_case("replied"), make_case("handling"), make_case("replied")
+    common = dict(organ=cast.urban, referring_organ=cast.housing, referred_by=cast.handler, stage="handling")
+    Mediation.objects.create(case=agreed_open, status="settled", **common)
+    Mediation.objects.create(case=failed, status="failed", **common)
+    m = metrics(cast.admin)["mediation_rate"]
+    assert (m.numerator, m.denominator) == (1, 3)
+    assert set(m.cases()) == {agreed_open} and replied in set(m.cases("denominator"))
+    aggregates.refresh()
+    assert compute_metrics(cast.admin, start=START, end=END, fast=True)["mediation_rate"].as_dict() == m.as_dict()
