@@ -132,6 +132,9 @@ if not SECRET_KEY:
 # Personal data at rest (cases/crypto.py): the current key and earlier keys still accepted for reading.
 DATA_KEY = os.environ.get("XINFANG_DATA_KEY", "")
 DATA_KEYS_OLD = [k for k in os.environ.get("XINFANG_DATA_KEYS_OLD", "").split(",") if k.strip()]
+if PRODUCTION and not DATA_KEY:
+    # A generated key file would differ between servers and sit beside the data it protects.
+    raise ImproperlyConfigured("XINFANG_ENV=production needs XINFANG_DATA_KEY (create one with `xinfang keys generate`)")
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("XINFANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 
@@ -163,6 +166,7 @@ INSTALLED_APPS = [
     "xinfang.supervision",
     "xinfang.mediation",
     "xinfang.analytics",
+    "xinfang.coordination",
 ]
 
 MIDDLEWARE = [

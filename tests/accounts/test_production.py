@@ -50,3 +50,8 @@ def test_production_refuses_to_start_misconfigured(tmp_path, key, env, message):
         env = {"XINFANG_SECRET_KEY": key, **env}  # a good key, so debug is what is refused
     result = run_check(tmp_path, XINFANG_ENV="production", **env)
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_production_needs_the_personal_data_key(tmp_path, key):
+    result = run_check(tmp_path, XINFANG_ENV="production", XINFANG_SECRET_KEY=key)
+    assert result.returncode != 0 and "XINFANG_DATA_KEY" in result.stderr
