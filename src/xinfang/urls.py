@@ -16,6 +16,7 @@ urlpatterns = [
     path("supervision/", include("xinfang.supervision.urls")),
     path("mediation/", include("xinfang.mediation.urls")),
     path("analytics/", include("xinfang.analytics.urls")),
+    path("coordination/", include("xinfang.coordination.urls")),
     path("", include("xinfang.handling.urls")),
     path("", include("xinfang.intake.urls")),
     path("", include("xinfang.documents.urls")),

@@ -528,11 +528,22 @@ def decide_objection(actor, case: Case, *, agree: bool, note: str = "") -> Case:
 # --------------------------------------------------------------------------- the organ
 
 
+TRACK_NORMAL, TRACK_SIMPLE = "normal", "simple"
+TRACKS = {TRACK_NORMAL: gettext_lazy("一般程序"), TRACK_SIMPLE: gettext_lazy("简易办理")}
+# The rule of the simplified track's limit (seeded by the deadlines app, editable by administrators).
+SIMPLE_RULE = "simple_handle"
+HANDLING_RULES = ("handle", "assign", SIMPLE_RULE)
+
+
 @_calendar_guard
-def accept_case(actor, case: Case, *, route: str, note: str = "") -> Case:
+def accept_case(actor, case: Case, *, route: str, note: str = "", track: str = TRACK_NORMAL) -> Case:
     """Accept a case and notify the petitioner in writing (受理告知书, Art.23), choosing how it will
     be handled (Art.29–31). Route ⑥ (and ⑤) must be finished within 60 days (Art.34); a 交办 case
-    by the assigner's deadline (Art.22)."""
+    by the assigner's deadline (Art.22). `track="simple"` (简易办理, 简单信访马上办) runs the shorter
+    limit of the `simple_handle` rule instead, whatever the route; it is refused for a 交办 case,
+    whose deadline the assigner set. The track is recorded on the acceptance event."""
+    if track not in TRACKS:
+        raise WorkflowError(_("请选择办理程序。"), "track")
     with transaction.atomic():
         case = _lock(case)
         check_transition(actor, case, "accept")
@@ -542,14 +553,18 @@ def accept_case(actor, case: Case, *, route: str, note: str = "") -> Case:
         _refuse_skip_level(case)
         if route not in ROUTES_BY_CATEGORY[case.category]:
             raise WorkflowError(_("请选择与信访类别相符的办理途径。"), "route")
+        if track == TRACK_SIMPLE and case.assigned_due:
+            raise WorkflowError(_("交办事项按交办机关指定的期限办理(条例第22条),不能选择简易办理。"), "track")
         step = _Step(case, actor, "accept")
         step.close("accept", "object")
         case.handling_route, case.handling_organ = route, case.current_organ
         if case.assigned_due:
             step.open("assign", step.today, case.current_organ, fixed_due=max(case.assigned_due, step.today))
+        elif track == TRACK_SIMPLE:
+            step.open(SIMPLE_RULE, step.today, case.current_organ)
         elif route in (HandlingRoute.DUTY, HandlingRoute.OPINION):
             step.open("handle", step.today, case.current_organ)
-        event = step.finish(S.HANDLING, note=note, route=route)
+        event = step.finish(S.HANDLING, note=note, route=route, track=track)
         issue_document(case, DocKind.ACCEPTANCE, case.current_organ, actor, event=event,
                        route=zh(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "")
         return case
@@ -592,7 +607,7 @@ def extend_deadline(actor, case: Case, *, days: int, reason: str) -> Case:
             raise WorkflowError(_("延长期限应为1至%(n)s日(条例第34条)。") % {"n": limit}, "days")
         if not (reason or "").strip():
             raise WorkflowError(_("请填写延期理由,理由将告知信访人(条例第34条)。"), "reason")
-        running = case.deadlines.filter(is_open=True, rule_id__in=["handle", "assign"]).first()
+        running = case.deadlines.filter(is_open=True, rule_id__in=HANDLING_RULES).first()
         if running is None:
             raise WorkflowError(_("该事项没有法定办理期限,无需延期。"))
         if running.due_on is None:
@@ -653,7 +668,7 @@ def reply_case(actor, case: Case, *, outcome: str, opinion: str, facts: str = ""
         if accepted_on and delivered_on < accepted_on:
             raise WorkflowError(_("送达日期不能早于受理日期。"), "delivered_on")
         step = _Step(case, actor, "reply")
-        step.close("handle", "assign")
+        step.close(*HANDLING_RULES)
         case.outcome, case.replied_at, case.delivered_on = outcome, step.now, delivered_on
         step.open("evaluate", delivered_on, None)
         if review_allowed(case):

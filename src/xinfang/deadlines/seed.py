@@ -8,6 +8,9 @@ DEFAULT_RULES = [
     ("object", "异议退回期限", 5, "working", 2, "条例第23条", False),
     ("assign", "交办办结期限", 30, "calendar", 5, "条例第22条(期限由交办机关指定)", True),
     ("handle", "办结期限", 60, "calendar", 7, "条例第34条", True),
+    # The simplified track (简易办理, 简单信访马上办) chosen at acceptance: a shorter limit than
+    # Art.34's 60 days. Local practice; XINFANG_SIMPLE_TRACK_DAYS seeds its days (default 10).
+    ("simple_handle", "简易办理办结期限", 10, "calendar", 3, "条例第34条(简易办理,本地设置)", True),
     ("extension", "延期上限", 30, "calendar", 0, "条例第34条", False),
     ("evaluate", "满意度评价期", 30, "calendar", 0, "本地设置", False),
     ("review_request", "复查申请期", 30, "calendar", 0, "条例第35条", False),
@@ -17,8 +20,26 @@ DEFAULT_RULES = [
 ]
 
 
+def simple_track_days() -> int:
+    """Days of the simplified track's limit when first seeded: XINFANG_SIMPLE_TRACK_DAYS (1–60)."""
+    import os
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get("XINFANG_SIMPLE_TRACK_DAYS", "10")
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 60:
+        raise ImproperlyConfigured("XINFANG_SIMPLE_TRACK_DAYS must be a whole number of days from 1 to 60")
+    return days
+
+
 def seed_rules(Rule) -> None:
     for code, name, days, unit, warn, article, duty in DEFAULT_RULES:
+        if code == "simple_handle":
+            days = simple_track_days()
         Rule.objects.get_or_create(code=code, defaults=dict(name=name, days=days, unit=unit, warn_days=warn,
                                                             article=article, is_duty=duty))
 

@@ -115,6 +115,9 @@ class AcceptForm(ActionForm):
     action = "accept"
     submit_label = _("受理并出具受理告知书")
     route = forms.ChoiceField(label=_("办理途径"), widget=forms.RadioSelect)
+    track = forms.ChoiceField(label=_("办理程序"), widget=forms.RadioSelect, initial=workflow.TRACK_NORMAL, required=False,
+                              choices=list(workflow.TRACKS.items()),
+                              help_text=_("事实清楚、争议不大的简单事项可简易办理,适用较短的办结期限(简单信访马上办)"))
     note = _text(_("说明"), required=False, rows=3)
 
     def __init__(self, *args, **kwargs):
@@ -123,10 +126,20 @@ class AcceptForm(ActionForm):
         self.fields["route"].choices = [(r.value, r.label) for r in routes]
         if len(routes) == 1:
             self.fields["route"].initial = routes[0].value
+        if self.case.assigned_due:
+            # A 交办 case runs the assigner's deadline (Art.22): no track to choose.
+            del self.fields["track"]
+        else:
+            simple = Rule.objects.filter(code=workflow.SIMPLE_RULE).first()
+            if simple:
+                self.fields["track"].choices = [
+                    (workflow.TRACK_NORMAL, workflow.TRACKS[workflow.TRACK_NORMAL]),
+                    (workflow.TRACK_SIMPLE, _("简易办理(%(days)s日内办结)") % {"days": simple.days})]
 
     def submit(self, actor):
         d = self.cleaned_data
-        return workflow.accept_case(actor, self.case, route=d["route"], note=d["note"])
+        return workflow.accept_case(actor, self.case, route=d["route"], note=d["note"],
+                                    track=d.get("track") or workflow.TRACK_NORMAL)
 
 
 class ObjectForm(ActionForm):
