@@ -110,3 +110,10 @@ def test_backlog_page(as_user, cast, ledger):
     page = as_user(cast.supervisor).get("/coordination/backlog/").content.decode()
     assert ledger["old"].number in page and "重复信访" in page
     assert ledger["young"].number not in page.split("积案</h2>")[-1] if "积案</h2>" in page else True
+
+
+def test_counts_hold_across_query_chunks(cast, ledger, monkeypatch):
+    monkeypatch.setattr(bl, "CHUNK", 1)
+    p = bl.progress(cast.supervisor, dt.date(2026, 2, 20), dt.date(2026, 6, 1))
+    assert (p.at_start, p.resolved, p.added, p.now) == (2, 1, 1, 2)
+    assert [c.pk for c in bl.backlog_cases(cast.supervisor)] == [ledger["old"].pk, ledger["repeat"].pk]

@@ -25,6 +25,23 @@ from xinfang.cases.models import OPEN_STATES, Case, State
 from . import conf
 
 
+CHUNK = 5000  # ids per IN (...) query: SQLite limits the number of bound variables
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
+
+
+def _cases(ids, *related):
+    """The cases with these ids, fetched chunk by chunk."""
+    out = []
+    for part in _chunks(ids):
+        out += list(Case.objects.filter(pk__in=part).select_related(*related))
+    return out
+
+
 def _end_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
@@ -33,15 +50,14 @@ def repeat_case_ids(case_ids) -> set[int]:
     """Cases among `case_ids` in a repeat chain, through the duplicate-detection app (read-only)."""
     from xinfang.dedup.models import Link, Status
 
-    ids = list(case_ids)
-    if not ids:
-        return set()
     from xinfang.dedup.service import duplicate_ids
 
-    later = duplicate_ids(ids)
-    earlier = set(Link.objects.filter(earlier_id__in=ids).exclude(status=Status.DISMISSED)
-                  .values_list("earlier_id", flat=True))
-    return later | earlier
+    found: set[int] = set()
+    for part in _chunks(case_ids):
+        found |= duplicate_ids(part)  # this case repeats an earlier one
+        found |= set(Link.objects.filter(earlier_id__in=part).exclude(status=Status.DISMISSED)
+                     .values_list("earlier_id", flat=True))  # a later case repeats this one
+    return found
 
 
 def unfinished_on(qs, day: dt.date):
@@ -80,7 +96,8 @@ def progress(user, start: dt.date, end: dt.date | None = None) -> Progress:
     end = end or timezone.localdate()
     before, _l, _r = backlog_ids_on(user, start)
     now, long_now, repeat_now = backlog_ids_on(user, end)
-    resolved = Case.objects.filter(pk__in=before, closed_at__gte=_end_of(start), closed_at__lt=_end_of(end)).count()
+    resolved = sum(Case.objects.filter(pk__in=part, closed_at__gte=_end_of(start), closed_at__lt=_end_of(end)).count()
+                   for part in _chunks(before))
     return Progress(start=start, end=end, at_start=len(before), resolved=resolved, added=len(now - before),
                     now=len(now), long_now=len(long_now), repeat_now=len(repeat_now))
 
@@ -89,7 +106,7 @@ def backlog_cases(user, day: dt.date | None = None):
     """The 积案 now, oldest first, with `is_long` and `is_repeat` set on each."""
     day = day or timezone.localdate()
     ids, long_ids, repeats = backlog_ids_on(user, day)
-    rows = list(Case.objects.filter(pk__in=ids).select_related("current_organ", "region").order_by("registered_at", "pk"))
+    rows = sorted(_cases(ids, "current_organ", "region"), key=lambda c: (c.registered_at, c.pk))
     for c in rows:
         c.is_long, c.is_repeat = c.pk in long_ids, c.pk in repeats
         c.age_days = (day - timezone.localdate(c.registered_at)).days
@@ -114,10 +131,12 @@ def watch_list(user, day: dt.date | None = None, limit: int = 500) -> list[Watch
     overdue = set(open_qs.filter(due_on__lt=day).values_list("pk", flat=True))
     open_ids = list(open_qs.values_list("pk", flat=True))
     repeats = repeat_case_ids(open_ids)
-    listed = listed_ids(open_ids)
+    listed: set[int] = set()
+    for part in _chunks(open_ids):
+        listed |= listed_ids(part)
     ids = crowd | overdue | repeats | listed
     out = []
-    for c in Case.objects.filter(pk__in=ids).select_related("current_organ", "region"):
+    for c in _cases(ids, "current_organ", "region"):
         w = Watch(c)
         if c.pk in crowd:
             w.reasons.append(_("集体访") if c.group_visit else _("%(n)s人联名") % {"n": c.head_count})
