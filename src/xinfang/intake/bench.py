@@ -55,6 +55,53 @@ def _give_due_dates(prefix: str, report) -> None:
     report.note(f"running due dates set in {t.seconds:.1f} s")
 
 
+# Varied texts for the "case list by text" figures: every bench case gets a title and a content
+# drawn from these phrases, so a common word (物业费, 电梯: about 1 case in 5), a rare word
+# (古树名木, 古树: about 1 in 2,000) and a word found nowhere are each searched with a 2-character and
+# a 3-or-more-character query.
+_PHRASES = [
+    "小区电梯经常停运,多次报修物业未处理", "物业费收费标准不透明,要求公示明细", "拆迁补偿款至今未到位",
+    "拖欠农民工工资三个月", "道路施工噪音扰民,夜间仍在作业", "学校周边交通拥堵存在安全隐患",
+    "医保报销比例与政策不符", "农村宅基地确权纠纷", "企业排放废水污染河道", "养老金发放延迟",
+    "廉租房分配不公", "菜市场占道经营", "村集体土地承包费去向不明", "供暖温度不达标",
+    "停车位被长期占用", "网约车平台拒不退款", "供水管道破裂无人维修", "社区卫生服务中心服务态度差",
+]
+_COMMON = "物业费"  # also inside _PHRASES[1]; _PHRASES[0] carries 电梯
+_RARE = "古树名木"
+TEXT_QUERIES = [
+    ("common, 3+ chars", _COMMON), ("common, 2 chars", "电梯"), ("rare, 3+ chars", _RARE),
+    ("rare, 2 chars", "古树"), ("absent, 3+ chars", "无此关键词"), ("absent, 2 chars", "䶮䶮"),
+]
+
+
+def _vary_texts(prefix: str, report) -> None:
+    """Give bench cases varied titles and contents once (the dashboard benchmark writes one fixed
+    text into all of them, which makes a text search figure meaningless)."""
+    import random
+
+    from xinfang.cases.models import Case
+
+    bench = Case.objects.filter(number__startswith=prefix + "-")
+    if not bench.filter(content="基准信访内容").exists():
+        return
+    rng = random.Random(7)
+    ids = list(bench.order_by("id").values_list("id", flat=True))
+    table = connection.ops.quote_name(Case._meta.db_table)
+    sql = f"UPDATE {table} SET title = %s, content = %s WHERE id = %s"
+    with Timer() as t:
+        for start in range(0, len(ids), 5000):
+            rows = []
+            for pk in ids[start:start + 5000]:
+                phrases = rng.sample(_PHRASES, 3)
+                if rng.random() < 0.0005:
+                    phrases.insert(rng.randrange(4), f"{_RARE}被砍伐")
+                content = ";".join(phrases) + f"。信访人称已反映{rng.randrange(1, 9)}次,请求依法处理。"
+                rows.append((phrases[0][:20], content, pk))
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+    report.note(f"varied texts written into {len(ids):,} bench cases in {t.seconds:.1f} s")
+
+
 def run(report, *, quick: bool) -> None:
     from xinfang.analytics import bench as dashboard_bench
     from xinfang.cases.models import Case
@@ -63,6 +110,7 @@ def run(report, *, quick: bool) -> None:
     bureau, organs, topics, regions, _admin, _analyst = dashboard_bench._org_tree()
     dashboard_bench._populate(n, bureau, organs, topics, regions, report)
     _give_due_dates(dashboard_bench.PREFIX, report)
+    _vary_texts(dashboard_bench.PREFIX, report)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -81,7 +129,7 @@ def run(report, *, quick: bool) -> None:
         ("case list by channel + dates", "/cases/?channel=visit&received_from="
                                          f"{(timezone.localdate() - dt.timedelta(days=30)).isoformat()}"),
         ("case list overdue", "/cases/?grade=overdue"),
-        ("case list by text", "/cases/?q=基准信访"),
+        *[(f"case list by text: {kind} ({q})", f"/cases/?q={q}") for kind, q in TEXT_QUERIES],
         ("case page", f"/cases/{sample.pk}/"),
     ]
     repeats = 3 if quick else 10

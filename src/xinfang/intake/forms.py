@@ -15,14 +15,16 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinfang.cases.models import OPEN_STATES, Category, Channel, Petitioner, RouteKind, State, Topic
+from xinfang.cases.search import MIN_INDEXED, SHORT_QUERY_DAYS, short_query_since, text_filter
 from xinfang.cases.validators import validate_id_number, validate_phone
 from xinfang.cases.workflow import MAX_CONTENT, MAX_REPRESENTATIVES, PetitionerData
 from xinfang.orgs.models import Organ, Region
@@ -370,6 +372,8 @@ class CaseFilterForm(forms.Form):
     id_number = forms.CharField(label=gettext_lazy("身份证号码"), max_length=18, required=False,
                                 error_messages={"max_length": gettext_lazy("身份证号码应为18位。")})
     q = forms.CharField(label=gettext_lazy("标题或内容包含"), max_length=100, required=False,
+                        help_text=lazy(lambda: _("至少2个字。3个字及以上检索全部事项;只有2个字时,只检索最近%(days)s天收到的事项,"
+                                                 "查更早的请填写“收到日期自”。") % {"days": SHORT_QUERY_DAYS}, str)(),
                         error_messages={"max_length": gettext_lazy("关键词不能超过100字。")})
     state = forms.ChoiceField(label=gettext_lazy("状态"), required=False,
                               choices=[("", gettext_lazy("全部")), ("open", gettext_lazy("未办结"))] + State.choices,
@@ -439,7 +443,11 @@ class CaseFilterForm(forms.Form):
         if d.get("id_number"):
             qs = qs.filter(pk__in=Petitioner.objects.filter(id_number=d["id_number"]).values("case_id"))
         if d.get("q"):
-            qs = qs.filter(Q(title__contains=d["q"]) | Q(content__contains=d["q"]))
+            # Indexed for 3+ characters; a 2-character query scans, so only the last
+            # SHORT_QUERY_DAYS days unless a start date is given (cases.search, as the help text says).
+            qs = text_filter(qs, d["q"])
+            if len(d["q"]) < MIN_INDEXED and not d.get("received_from"):
+                qs = qs.filter(received_at__gte=short_query_since())
         if d.get("state") == "open":
             qs = qs.filter(state__in=OPEN_STATES)
         elif d.get("state"):

@@ -1,0 +1,127 @@
+"""Text search over case titles and contents ("标题或内容包含"), indexed by the database itself.
+
+Contract: `text_filter(qs, q)` returns the cases of `qs` whose title or content contains `q`, with
+exactly the semantics of Django's `Q(title__contains=q) | Q(content__contains=q)` on the engine in
+use; the index only narrows the candidates and the `contains` predicate is always applied on top.
+`q` is data, never query syntax: quotes, `*`, `-`, `NEAR`, `AND`… are searched for literally.
+
+The index is kept in step by the database, so every writer (the ORM, the demo's bulk `Inserter`,
+the ledger importer, raw SQL) is covered without Python code (migration cases.0006_text_search):
+
+- SQLite: an FTS5 external-content table `cases_case_fts` (trigram tokenizer) over
+  `cases_case(title, content)`, maintained by AFTER INSERT/UPDATE/DELETE triggers. A phrase of
+  trigrams matches exactly the texts containing the query (case-folded, so a superset of LIKE).
+- PostgreSQL: pg_trgm GIN indexes on `title` and `content`; the planner answers `LIKE '%q%'`
+  from them (CJK characters are word characters under the UTF-8 locales we deploy with, so their
+  trigrams are indexed).
+
+Trigram indexes cannot answer a query shorter than 3 characters (no trigram to look up). Such a
+query (电梯, 拆迁, 工资 — common in Chinese) is searched by scanning the newest cases instead, and
+only within a window: the last SHORT_QUERY_DAYS days unless the user gives a received-from date
+(`short_query_since`). docs/architecture.md, "Text search", explains the choice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connections
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+FTS_TABLE = "cases_case_fts"
+MIN_INDEXED = 3  # trigram: shorter queries cannot use the index
+SHORT_QUERY_DAYS = 90
+
+# SQLite: the FTS5 table and the triggers that keep it equal to cases_case. An UPDATE that leaves
+# title and content alone (every workflow step) does not touch the index.
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases_case BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases_case BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF id, title, content ON cases_case
+        WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.content IS NOT new.content BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
+        INSERT INTO {FTS_TABLE}(rowid, title, content) VALUES (new.id, new.title, new.content);
+    END""",
+]
+SQLITE_CREATE = [
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        title, content, content='cases_case', content_rowid='id', tokenize='trigram')""",
+    *SQLITE_TRIGGERS,
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+
+POSTGRES_CREATE = [
+    # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS cases_case_title_trgm ON cases_case USING gin (title gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS cases_case_content_trgm ON cases_case USING gin (content gin_trgm_ops)",
+]
+POSTGRES_DROP = ["DROP INDEX IF EXISTS cases_case_title_trgm", "DROP INDEX IF EXISTS cases_case_content_trgm"]
+
+
+def create_index(connection) -> None:
+    """Create the text index on `connection` (migration forwards). Other engines: nothing, the
+    search then falls back to a scan."""
+    statements = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE}.get(connection.vendor, [])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def drop_index(connection) -> None:
+    """Remove the text index (migration backwards). pg_trgm stays: other indexes may use it."""
+    statements = {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP}.get(connection.vendor, [])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def ensure_triggers(connection) -> bool:
+    """SQLite rebuilds a table to alter it (Django's schema editor copies cases_case into a new
+    table and drops the old one), and the triggers go with the dropped table. Called after every
+    `migrate`: recreate missing triggers and rebuild the index from the table. Returns True when
+    something was repaired."""
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",
+                       [FTS_TABLE + "%"])
+        names = {row[0] for row in cursor.fetchall()}
+        if FTS_TABLE not in names:
+            return False  # migration not applied yet (or rolled back)
+        if {f"{FTS_TABLE}_{t}" for t in ("ai", "ad", "au")} <= names:
+            return False
+        for sql in SQLITE_TRIGGERS:
+            cursor.execute(sql)
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    return True
+
+
+def fts_phrase(q: str) -> str:
+    """An FTS5 string literal for `q`: one phrase, so the user's text is never FTS5 syntax
+    ("" is the only escape inside a string)."""
+    return '"' + q.replace('"', '""') + '"'
+
+
+def short_query_since() -> dt.datetime:
+    """Start of the window a query shorter than MIN_INDEXED characters searches by default."""
+    start = timezone.localdate() - dt.timedelta(days=SHORT_QUERY_DAYS)
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+
+
+def text_filter(qs, q: str):
+    """Cases of `qs` whose title or content contains `q` (see the module docstring). The caller
+    limits a short query to a window (`short_query_since`)."""
+    contains = Q(title__contains=q) | Q(content__contains=q)
+    if len(q) >= MIN_INDEXED and connections[qs.db].vendor == "sqlite":
+        # The FTS5 table yields the candidate ids; `contains` rechecks them (LIKE folds ASCII case
+        # only, FTS5 folds all of Unicode, so the candidates are a superset).
+        qs = qs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [fts_phrase(q)]))
+    # PostgreSQL: the trigram GIN indexes answer the LIKE of `contains` themselves.
+    return qs.filter(contains)
