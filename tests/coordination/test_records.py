@@ -130,3 +130,17 @@ def test_portal_and_api_never_read_coordination_records():
             if path.suffix in (".py", ".html"):
                 text = path.read_text(encoding="utf-8")
                 assert "coordination" not in text and "conduct_records" not in text and "legal_advice" not in text, path
+
+
+def test_forms_open_with_the_case_filled_in(as_user, cast, make_case):
+    case = make_case("pending")
+    c = as_user(cast.registrar)
+    for url in ("/coordination/conduct/new/", "/coordination/advice/new/"):
+        r = c.get(f"{url}?case={case.number}")
+        assert r.status_code == 200 and f'value="{case.number}"' in r.content.decode()
+
+
+def test_accept_panel_offers_the_simple_track(as_user, cast, make_case):
+    case = make_case("pending")
+    r = as_user(cast.handler).get(f"/cases/{case.pk}/act/accept/")
+    assert r.status_code == 200 and "简易办理(10日内办结)" in r.content.decode()

@@ -104,3 +104,9 @@ def test_anonymous_goes_to_login(client):
                 "/coordination/advice/", "/coordination/backlog.xlsx"):
         r = client.get(url)
         assert r.status_code == 302 and "login" in r["Location"]
+
+
+def test_regions_page_shows_the_form_only_to_the_head(as_user, cast, bureau_head):
+    assert "<form method=\"post\" novalidate>" in as_user(bureau_head).get("/coordination/regions/").content.decode()
+    page = as_user(cast.registrar).get("/coordination/regions/")
+    assert page.status_code == 200 and "安排包片" not in page.content.decode()
