@@ -236,3 +236,16 @@ def test_postgres_indexes_cjk_trigrams_and_uses_them(cast, texts):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
     assert "cases_case_content_trgm" in plan and "cases_case_title_trgm" in plan
+
+
+@SQLITE
+def test_a_very_common_word_is_scanned_with_the_same_result(cast, texts, monkeypatch):
+    from xinfang.cases import search
+
+    monkeypatch.setattr(search, "COMMON_HITS", 2)
+    everything = Case.objects.all()
+    for q in ("物业费", "abc", "古树名木"):
+        qs = text_filter(everything, q)
+        assert ids(qs) == ids(naive(everything, q))
+    assert FTS_TABLE not in str(text_filter(everything, "abc").query)  # 3 hits ≥ 2: scanned
+    assert FTS_TABLE in str(text_filter(everything, "古树名木").query)  # 1 hit: through the index
