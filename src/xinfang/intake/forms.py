@@ -357,8 +357,9 @@ GRADE_CHOICES = [("", gettext_lazy("全部")), ("near", gettext_lazy("临期")),
 
 
 class CaseFilterForm(forms.Form):
-    """GET filters of the case list. Every filter maps to an indexed lookup except the free-text
-    one, which scans title and content and is therefore combined with the others and paged."""
+    """GET filters of the case list. Every filter maps to an indexed lookup; the free-text one goes
+    through the trigram text index (xinfang.cases.search) from 3 characters, and a 2-character
+    query scans only a recent window unless a start date is given."""
 
     number = forms.CharField(label=gettext_lazy("编号"), max_length=40, required=False,
                              help_text=gettext_lazy("完整编号或开头部分"),
