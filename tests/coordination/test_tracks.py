@@ -30,7 +30,7 @@ def test_simple_track_runs_the_shorter_limit(cast, make_case):
 def test_normal_track_keeps_sixty_days(cast, make_case):
     case = workflow.accept_case(cast.handler, make_case("pending"), route="r6")
     assert case.due_on == dt.date(2026, 7, 31)
-    assert case.events.get(action="accept").data["track"] == "normal"
+    assert "track" not in case.events.get(action="accept").data
 
 
 def test_simple_limit_follows_the_rule_setting(cast, make_case):

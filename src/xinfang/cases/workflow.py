@@ -541,7 +541,7 @@ def accept_case(actor, case: Case, *, route: str, note: str = "", track: str = T
     be handled (Art.29–31). Route ⑥ (and ⑤) must be finished within 60 days (Art.34); a 交办 case
     by the assigner's deadline (Art.22). `track="simple"` (简易办理, 简单信访马上办) runs the shorter
     limit of the `simple_handle` rule instead, whatever the route; it is refused for a 交办 case,
-    whose deadline the assigner set. The track is recorded on the acceptance event."""
+    whose deadline the assigner set. A simplified acceptance is marked on its event (track)."""
     if track not in TRACKS:
         raise WorkflowError(_("请选择办理程序。"), "track")
     with transaction.atomic():
@@ -564,7 +564,9 @@ def accept_case(actor, case: Case, *, route: str, note: str = "", track: str = T
             step.open(SIMPLE_RULE, step.today, case.current_organ)
         elif route in (HandlingRoute.DUTY, HandlingRoute.OPINION):
             step.open("handle", step.today, case.current_organ)
-        event = step.finish(S.HANDLING, note=note, route=route, track=track)
+        # Only the simplified track is named on the event: the general one is the default.
+        extra = {"track": track} if track != TRACK_NORMAL else {}
+        event = step.finish(S.HANDLING, note=note, route=route, **extra)
         issue_document(case, DocKind.ACCEPTANCE, case.current_organ, actor, event=event,
                        route=zh(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "")
         return case
