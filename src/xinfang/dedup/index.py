@@ -8,10 +8,11 @@ bands, person keys and links with bulk inserts.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,8 +31,10 @@ SUSPECT = 0.5
 PERSON_BONUS = 0.05
 MULTI = 0.85
 MAX_LINKS = 3  # links written per new case (the best ones)
-MAX_CANDIDATES = 40  # cases verified per text (the most band hits first)
-BATCH = 1000  # cases per lookup query (keeps SQL parameters within SQLite's limit)
+MAX_CANDIDATES = 16  # cases verified per text (the most band hits first)
+MAX_PERSON_CANDIDATES = 16  # same-person cases verified per text (the latest first)
+BUCKET_CAP = 64  # newest cases read per LSH bucket (see lookup_bands)
+LOOKUP_CHUNK = 4000  # buckets per lookup query (2 parameters each: within SQLite's limit)
 
 
 # --------------------------------------------------------------------------- person keys
@@ -98,23 +101,31 @@ def _placeholders(n: int) -> str:
 
 
 def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
-    """{(band, hash): [case ids]} for every bucket of `rows` ((n, BANDS) int64): one query per
-    BATCH texts, each band probing the (band, hash, case_id) primary key."""
+    """{(band, hash): [case ids, newest last]} for every bucket of `rows` ((n, BANDS) int64), at
+    most BUCKET_CAP newest cases per bucket.
+
+    A bucket shared by thousands of cases (a template, a stock phrase) says little about any one
+    of them; reading it whole made every batch cost as much as the index is large. Each bucket is
+    read from the (band, hash, case_id) primary key as a bounded range: a scalar subquery finds
+    the BUCKET_CAP-th newest case id by walking the index backwards, and the join reads from there
+    on. One query per few thousand distinct buckets, on SQLite and PostgreSQL alike."""
     out: dict[tuple[int, int], list[int]] = defaultdict(list)
     table = Band._meta.db_table
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
-        clauses, params = [], []
-        for b in range(T.BANDS):
-            values = sorted({int(v) for v in chunk[:, b] if v != 0})
-            if not values:
-                continue
-            clauses.append(f"(band = %s AND hash IN ({_placeholders(len(values))}))")
-            params += [b, *values]
-        if not clauses:
-            continue
+    wanted = sorted({(b, int(v)) for b in range(rows.shape[1] if rows.ndim == 2 else 0)
+                     for v in rows[:, b] if v != 0}) if len(rows) else []
+    floor = -(1 << 63)
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start:start + LOOKUP_CHUNK]
+        values = ",".join(["(%s, %s)"] * len(chunk))
+        sql = f"""
+            WITH q(qb, qh) AS (VALUES {values})
+            SELECT t.band, t.hash, t.case_id FROM q JOIN {table} t ON t.band = q.qb AND t.hash = q.qh
+             AND t.case_id >= COALESCE((SELECT t2.case_id FROM {table} t2 WHERE t2.band = q.qb AND t2.hash = q.qh
+                                        ORDER BY t2.case_id DESC LIMIT 1 OFFSET {BUCKET_CAP - 1}), {floor})
+            ORDER BY t.band, t.hash, t.case_id"""
+        params = [v for pair in chunk for v in pair]
         with connection.cursor() as cur:
-            cur.execute(f"SELECT band, hash, case_id FROM {table} WHERE {' OR '.join(clauses)}", params)
+            cur.execute(sql, params)
             for band, h, case_id in cur.fetchall():
                 out[(band, h)].append(case_id)
     return out
@@ -131,14 +142,41 @@ def lookup_persons(keys: set[int]) -> dict[int, list[int]]:
 
 
 def _texts(case_ids) -> dict[int, tuple]:
-    rows = Case.objects.filter(pk__in=list(case_ids)).values_list("pk", "title", "content", "bureau_id", "received_at")
-    return {pk: (t, c, b, r) for pk, t, c, b, r in rows}
+    """{case id: (title, content, bureau id, received at)}, a few thousand ids per query."""
+    ids = sorted(case_ids)
+    out = {}
+    for start in range(0, len(ids), 5000):
+        rows = Case.objects.filter(pk__in=ids[start:start + 5000]).values_list(
+            "pk", "title", "content", "bureau_id", "received_at")
+        out.update((pk, (t, c, b, r)) for pk, t, c, b, r in rows)
+    return out
+
+
+# Profiles of recently verified cases, kept across batches of one process: consecutive batches of
+# an import verify many of the same earlier cases, and building a profile costs more than
+# comparing two. An entry is reused only while the case's title and content are unchanged.
+_PROFILE_CACHE: OrderedDict[int, tuple[str, str, T.Profile]] = OrderedDict()
+PROFILE_CACHE_SIZE = 20000
+
+
+def _profile(cid: int, title: str, content: str, norm: str | None = None) -> T.Profile:
+    hit = _PROFILE_CACHE.get(cid)
+    if hit is not None and hit[0] == title and hit[1] == content:
+        _PROFILE_CACHE.move_to_end(cid)
+        return hit[2]
+    prof = T.Profile(title, content, norm)
+    _PROFILE_CACHE[cid] = (title, content, prof)
+    if len(_PROFILE_CACHE) > PROFILE_CACHE_SIZE:
+        _PROFILE_CACHE.popitem(last=False)
+    return prof
 
 
 def pick(band_hits: dict[int, int], person_hits: set[int], exclude=()) -> list[int]:
-    """The candidates worth verifying: the most band hits first, then the latest same-person cases."""
-    ids = [c for c, _ in sorted(band_hits.items(), key=lambda kv: (-kv[1], -kv[0])) if c not in exclude][:MAX_CANDIDATES]
-    ids += [c for c in sorted(person_hits, reverse=True) if c not in exclude and c not in band_hits][:MAX_CANDIDATES]
+    """The candidates worth verifying: the most band hits first (the newest among equals), then
+    the latest same-person cases; MAX_CANDIDATES and MAX_PERSON_CANDIDATES at most."""
+    best = heapq.nsmallest(MAX_CANDIDATES + len(exclude), band_hits.items(), key=lambda kv: (-kv[1], -kv[0]))
+    ids = [c for c, _ in best if c not in exclude][:MAX_CANDIDATES]
+    ids += [c for c in sorted(person_hits, reverse=True) if c not in exclude and c not in band_hits][:MAX_PERSON_CANDIDATES]
     return ids
 
 
@@ -157,7 +195,7 @@ def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int],
         title, content, bureau_id, received = texts[cid]
         other = profiles.get(cid)
         if other is None:
-            other = profiles[cid] = T.Profile(title, content)
+            other = profiles[cid] = _profile(cid, title, content)
         s = T.similarity(profile, other)
         same = cid in person_hits
         score = min(1.0, s + PERSON_BONUS) if same else s
@@ -284,39 +322,54 @@ def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
 
 def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
     """Find, verify and link the duplicates of a batch among the indexed cases and within the
-    batch itself (an import may carry a letter and its repeat in one file)."""
-    buckets = lookup_bands(bands)
+    batch itself (an import may carry a letter and its repeat in one file).
+
+    Bounded per case whatever the size of the index: at most BUCKET_CAP cases per bucket from the
+    index and BUCKET_CAP earlier cases of the batch per bucket, then only the best MAX_CANDIDATES
+    by band hits (and the latest MAX_PERSON_CANDIDATES same-person cases) are verified. Within the
+    batch each pair is found once, by its later case."""
+    db_buckets = lookup_bands(bands)
     all_keys = set().union(*keys.values()) if keys else set()
-    persons = lookup_persons(all_keys) if all_keys else {}
-    # The batch's own rows: later cases of the batch find earlier ones of the same batch.
-    for i, cid in enumerate(case_ids):
-        for b in range(T.BANDS):
-            if bands[i, b]:
-                buckets[(b, int(bands[i, b]))].append(cid)
-    for cid in case_ids:
-        for k in keys.get(cid, ()):
-            persons[k].append(cid)
+    db_persons = lookup_persons(all_keys) if all_keys else {}
+    batch_buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    batch_persons: dict[int, list[int]] = defaultdict(list)
     wanted: dict[int, tuple[dict, set]] = {}
+    empty = ()
     for i, cid in enumerate(case_ids):
-        if not norms[i]:
-            continue
-        hits: dict[int, int] = defaultdict(int)
-        for b in range(T.BANDS):
-            for other in buckets.get((b, int(bands[i, b])), ()) if bands[i, b] else ():
-                hits[other] += 1
-        same = {o for k in keys.get(cid, ()) for o in persons.get(k, ())}
+        hits: Counter = Counter()
+        bucket_keys = [(b, int(bands[i, b])) for b in range(T.BANDS) if bands[i, b]] if norms[i] else []
+        for key in bucket_keys:
+            hits.update(db_buckets.get(key, empty))
+            mine = batch_buckets[key]
+            hits.update(mine[-BUCKET_CAP:])
+        same = set()
+        for k in keys.get(cid, ()):
+            same.update(db_persons.get(k, empty))
+            same.update(batch_persons[k])
+        # The batch's own rows, for the cases after this one.
+        for key in bucket_keys:
+            batch_buckets[key].append(cid)
+        for k in keys.get(cid, ()):
+            batch_persons[k].append(cid)
         hits.pop(cid, None)
         same.discard(cid)
-        if hits or same:
-            wanted[cid] = (hits, same)
+        if not norms[i] or not (hits or same):
+            continue
+        ids = pick(hits, same, {cid})
+        wanted[cid] = ({c: hits[c] for c in ids if c in hits}, {c for c in ids if c in same})
+    del db_buckets, batch_buckets
     # The texts of every candidate of the batch in one query (the batch's own are at hand).
-    need = {c for cid, (hits, same) in wanted.items() for c in pick(hits, same, {cid})} - set(cases)
+    need = {c for hits, same in wanted.values() for c in (*hits, *same)} - set(cases)
     texts = {**_texts(need), **cases} if need else dict(cases)
     profiles: dict[int, T.Profile] = {}
+    position = {cid: i for i, cid in enumerate(case_ids)}
     found_by_case: dict[int, list[Found]] = {}
     for cid, (hits, same) in wanted.items():
-        title, content, _bureau, _received = cases[cid]
-        found_by_case[cid] = verify(T.Profile(title, content), hits, same, exclude={cid}, texts=texts, profiles=profiles)
+        mine = profiles.get(cid)
+        if mine is None:
+            title, content, _bureau, _received = cases[cid]
+            mine = profiles[cid] = _profile(cid, title, content, norms[position[cid]])
+        found_by_case[cid] = verify(mine, hits, same, exclude={cid}, texts=texts, profiles=profiles)
     if not found_by_case:
         return 0
     return _write_links(found_by_case, cases)
@@ -354,15 +407,20 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     # Within a batch a chain may grow: earlier links of this batch give their roots onwards.
     chosen.sort(key=lambda x: x[1])
     new_roots: dict[int, int] = {}
-    objs = []
+    from django.utils import timezone
+
+    now = timezone.now()
+    rows = []
     for later, earlier, f, k in chosen:
         root = new_roots.get(earlier) or roots.get(earlier, earlier)
         if k == Kind.REPEAT:
             new_roots.setdefault(later, root)
-        objs.append(Link(case_id=later, earlier_id=earlier, root_id=root, kind=k, score=f.score,
-                         same_person=f.same_person))
-    Link.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
-    return len(objs)
+        rows.append((later, earlier, root, str(k), f.score, Status.SUSPECTED.value, f.same_person, now))
+    # Plain rows, not model instances: a batch of a thousand templated letters writes thousands
+    # of links, and building a model instance per link cost more than the insert.
+    _insert(Link._meta.db_table, ("case_id", "earlier_id", "root_id", "kind", "score", "status", "same_person",
+                                  "created_at"), rows)
+    return len(rows)
 
 
 def chain_roots(case_ids) -> dict[int, int]:

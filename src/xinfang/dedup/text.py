@@ -114,19 +114,39 @@ def band_hashes(norms: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------- verification
 
 
-def grams(norm: str, k: int) -> set[str]:
+def pack(gram: str) -> int:
+    """One k-gram as the integer `grams` holds for it."""
+    packed = 0
+    for ch in gram:
+        packed = (packed << 21) | ord(ch)
+    return packed
+
+
+def grams(norm: str, k: int) -> set[int]:
+    """The distinct character k-grams of a normalised text, each packed into one integer (code
+    points are below 2**21, so three fit in 63 bits): the same sets as the k-character substrings,
+    built in a few numpy operations and compared faster. A text of at most k characters is one
+    "gram" of its own, tagged with its length so it never equals a real k-gram."""
     if len(norm) <= k:
-        return {norm} if norm else set()
-    return {norm[i:i + k] for i in range(len(norm) - k + 1)}
+        if not norm:
+            return set()
+        return {pack(norm)} if len(norm) == k else {-(1 + pack(norm) + (len(norm) << 63))}
+    c = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    n = len(c) - k + 1
+    g = c[:n].copy()
+    for i in range(1, k):
+        g = (g << 21) | c[i:n + i]
+    return set(g.tolist())
 
 
 class Profile:
-    """What the verifying similarity needs of one text, computed once per text."""
+    """What the verifying similarity needs of one text, computed once per text. `norm`, when
+    given, is `normalise(title + content)` already computed by the caller."""
 
     __slots__ = ("norm", "g2", "g3", "title2")
 
-    def __init__(self, title: str, content: str):
-        self.norm = normalise(f"{title}{content}")
+    def __init__(self, title: str, content: str, norm: str | None = None):
+        self.norm = normalise(f"{title}{content}") if norm is None else norm
         self.g2 = grams(self.norm, 2)
         self.g3 = grams(self.norm, 3)
         self.title2 = grams(normalise(title), 2)

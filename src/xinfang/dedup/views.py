@@ -102,7 +102,7 @@ def highlight(text: str, other: T.Profile) -> str:
     marked = set()
     if len(norm) >= 3:
         for j in range(len(norm) - 2):
-            if norm[j:j + 3] in other.g3:
+            if T.pack(norm[j:j + 3]) in other.g3:
                 marked.update(keep[j:j + 3])
     out, inside = [], False
     for i, ch in enumerate(chars):
