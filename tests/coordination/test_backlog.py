@@ -112,8 +112,15 @@ def test_backlog_page(as_user, cast, ledger):
     assert ledger["young"].number not in page.split("积案</h2>")[-1] if "积案</h2>" in page else True
 
 
-def test_counts_hold_across_query_chunks(cast, ledger, monkeypatch):
-    monkeypatch.setattr(bl, "CHUNK", 1)
-    p = bl.progress(cast.supervisor, dt.date(2026, 2, 20), dt.date(2026, 6, 1))
-    assert (p.at_start, p.resolved, p.added, p.now) == (2, 1, 1, 2)
+def test_backlog_list_is_oldest_first_and_limited(cast, ledger):
     assert [c.pk for c in bl.backlog_cases(cast.supervisor)] == [ledger["old"].pk, ledger["repeat"].pk]
+    rows = bl.backlog_cases(cast.supervisor, limit=1)
+    assert [(c.pk, c.is_long, c.is_repeat) for c in rows] == [(ledger["old"].pk, True, False)]
+
+
+def test_dismissed_link_is_no_repeat(cast, ledger):
+    from xinfang.dedup.models import Link, Status
+
+    Link.objects.update(status=Status.DISMISSED)
+    ids, _l, repeats = bl.backlog_ids_on(cast.supervisor, dt.date(2026, 6, 1))
+    assert repeats == set() and ids == {ledger["old"].pk}

@@ -7,7 +7,7 @@ Definitions (docs/coordination.md):
 - it is *long-running* on D when unfinished and registered more than COORDINATION_BACKLOG_DAYS
   days before D;
 - it is a *repeat* when duplicate detection links it to an earlier case (suspected or confirmed)
-  or an earlier case repeats it (the chain's first petition);
+  or a later case repeats it (the chain's first petition);
 - 积案 on D = unfinished cases that are long-running or repeats.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,39 +25,8 @@ from xinfang.cases.models import OPEN_STATES, Case, State
 from . import conf
 
 
-CHUNK = 5000  # ids per IN (...) query: SQLite limits the number of bound variables
-
-
-def _chunks(ids):
-    ids = list(ids)
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
-
-
-def _cases(ids, *related):
-    """The cases with these ids, fetched chunk by chunk."""
-    out = []
-    for part in _chunks(ids):
-        out += list(Case.objects.filter(pk__in=part).select_related(*related))
-    return out
-
-
 def _end_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
-
-
-def repeat_case_ids(case_ids) -> set[int]:
-    """Cases among `case_ids` in a repeat chain, through the duplicate-detection app (read-only)."""
-    from xinfang.dedup.models import Link, Status
-
-    from xinfang.dedup.service import duplicate_ids
-
-    found: set[int] = set()
-    for part in _chunks(case_ids):
-        found |= duplicate_ids(part)  # this case repeats an earlier one
-        found |= set(Link.objects.filter(earlier_id__in=part).exclude(status=Status.DISMISSED)
-                     .values_list("earlier_id", flat=True))  # a later case repeats this one
-    return found
 
 
 def unfinished_on(qs, day: dt.date):
@@ -65,12 +34,31 @@ def unfinished_on(qs, day: dt.date):
     return qs.filter(registered_at__lt=end).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
 
 
+def _repeat_q():
+    """A case in a repeat chain: it repeats an earlier case, or a later case repeats it (links not
+    dismissed — the same rule as `xinfang.dedup.service.duplicate_ids`), as SQL subqueries so the
+    ledger stays one query over a million cases."""
+    from xinfang.dedup.models import Link, Status
+
+    live = Link.objects.exclude(status=Status.DISMISSED)
+    return Q(Exists(live.filter(case_id=OuterRef("pk")))) | Q(Exists(live.filter(earlier_id=OuterRef("pk"))))
+
+
+def _long_q(day: dt.date):
+    days = conf.get("COORDINATION_BACKLOG_DAYS")
+    return Q(registered_at__lt=_end_of(day - dt.timedelta(days=days + 1)))
+
+
+def backlog_queryset(user, day: dt.date):
+    """积案 on `day` among the cases `user` may see."""
+    return unfinished_on(cases_visible_to(user), day).filter(_long_q(day) | _repeat_q())
+
+
 def backlog_ids_on(user, day: dt.date) -> tuple[set[int], set[int], set[int]]:
     """(积案 ids, long-running ids, repeat ids) on `day` among the cases `user` may see."""
-    days = conf.get("COORDINATION_BACKLOG_DAYS")
     base = unfinished_on(cases_visible_to(user), day)
-    long_ids = set(base.filter(registered_at__lt=_end_of(day - dt.timedelta(days=days + 1))).values_list("pk", flat=True))
-    repeats = repeat_case_ids(base.values_list("pk", flat=True))
+    long_ids = set(base.filter(_long_q(day)).values_list("pk", flat=True))
+    repeats = set(base.filter(_repeat_q()).values_list("pk", flat=True))
     return long_ids | repeats, long_ids, repeats
 
 
@@ -94,23 +82,35 @@ class Progress:
 
 def progress(user, start: dt.date, end: dt.date | None = None) -> Progress:
     end = end or timezone.localdate()
-    before, _l, _r = backlog_ids_on(user, start)
-    now, long_now, repeat_now = backlog_ids_on(user, end)
-    resolved = sum(Case.objects.filter(pk__in=part, closed_at__gte=_end_of(start), closed_at__lt=_end_of(end)).count()
-                   for part in _chunks(before))
-    return Progress(start=start, end=end, at_start=len(before), resolved=resolved, added=len(now - before),
-                    now=len(now), long_now=len(long_now), repeat_now=len(repeat_now))
+    before = backlog_queryset(user, start)
+    now = backlog_queryset(user, end)
+    base_now = unfinished_on(cases_visible_to(user), end)
+    return Progress(
+        start=start, end=end, at_start=before.count(),
+        resolved=before.filter(closed_at__gte=_end_of(start), closed_at__lt=_end_of(end)).count(),
+        added=now.exclude(pk__in=before.values("pk")).count(), now=now.count(),
+        long_now=base_now.filter(_long_q(end)).count(), repeat_now=base_now.filter(_repeat_q()).count())
 
 
-def backlog_cases(user, day: dt.date | None = None):
-    """The 积案 now, oldest first, with `is_long` and `is_repeat` set on each."""
+def backlog_cases(user, day: dt.date | None = None, limit: int | None = None):
+    """The 积案 now, oldest first (the first `limit`), with `is_long`, `is_repeat` and `age_days`."""
     day = day or timezone.localdate()
-    ids, long_ids, repeats = backlog_ids_on(user, day)
-    rows = sorted(_cases(ids, "current_organ", "region"), key=lambda c: (c.registered_at, c.pk))
+    qs = (backlog_queryset(user, day).annotate(is_repeat=_repeat_exists())
+          .select_related("current_organ", "region").order_by("registered_at", "pk"))
+    if limit:
+        qs = qs[:limit]
+    cutoff = _end_of(day - dt.timedelta(days=conf.get("COORDINATION_BACKLOG_DAYS") + 1))
+    rows = list(qs.iterator(chunk_size=2000)) if not limit else list(qs)
     for c in rows:
-        c.is_long, c.is_repeat = c.pk in long_ids, c.pk in repeats
+        c.is_long = c.registered_at < cutoff
         c.age_days = (day - timezone.localdate(c.registered_at)).days
     return rows
+
+
+def _repeat_exists():
+    from django.db.models import ExpressionWrapper, BooleanField
+
+    return ExpressionWrapper(_repeat_q(), output_field=BooleanField())
 
 
 @dataclass
@@ -121,34 +121,39 @@ class Watch:
 
 def watch_list(user, day: dt.date | None = None, limit: int = 500) -> list[Watch]:
     """防变: open cases at risk — many petitioners (or a group visit), repeated petitions, overdue,
-    or 挂牌督办 — most reasons first."""
-    from xinfang.supervision.services import listed_ids
+    or 挂牌督办 — most reasons first (the first `limit`)."""
+    from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Value
+    from django.db.models.functions import Cast
+
+    from xinfang.supervision.models import CaseListing
 
     day = day or timezone.localdate()
     heads = conf.get("COORDINATION_WATCH_HEAD_COUNT")
-    open_qs = cases_visible_to(user).filter(state__in=OPEN_STATES)
-    crowd = set(open_qs.filter(Q(head_count__gte=heads) | Q(group_visit=True)).values_list("pk", flat=True))
-    overdue = set(open_qs.filter(due_on__lt=day).values_list("pk", flat=True))
-    open_ids = list(open_qs.values_list("pk", flat=True))
-    repeats = repeat_case_ids(open_ids)
-    listed: set[int] = set()
-    for part in _chunks(open_ids):
-        listed |= listed_ids(part)
-    ids = crowd | overdue | repeats | listed
+    crowd_q = Q(head_count__gte=heads) | Q(group_visit=True)
+    overdue_q = Q(due_on__lt=day)
+    listed_q = Q(Exists(CaseListing.objects.filter(case_id=OuterRef("pk"), cleared_at__isnull=True)))
+    repeat_q = _repeat_q()
+
+    def flag(q):
+        return Cast(ExpressionWrapper(q, output_field=BooleanField()), IntegerField())
+
+    qs = (cases_visible_to(user).filter(state__in=OPEN_STATES).filter(crowd_q | overdue_q | repeat_q | listed_q)
+          .annotate(w_crowd=flag(crowd_q), w_repeat=flag(repeat_q), w_overdue=flag(overdue_q), w_listed=flag(listed_q))
+          .annotate(w_n=F("w_crowd") + F("w_repeat") + F("w_overdue") + F("w_listed") + Value(0))
+          .select_related("current_organ", "region").order_by("-w_n", F("due_on").asc(nulls_last=True), "pk")[:limit])
     out = []
-    for c in _cases(ids, "current_organ", "region"):
+    for c in qs:
         w = Watch(c)
-        if c.pk in crowd:
+        if c.w_crowd:
             w.reasons.append(_("集体访") if c.group_visit else _("%(n)s人联名") % {"n": c.head_count})
-        if c.pk in repeats:
+        if c.w_repeat:
             w.reasons.append(_("重复信访"))
-        if c.pk in overdue:
+        if c.w_overdue:
             w.reasons.append(_("超期"))
-        if c.pk in listed:
+        if c.w_listed:
             w.reasons.append(_("挂牌督办"))
         out.append(w)
-    out.sort(key=lambda w: (-len(w.reasons), w.case.due_on or dt.date.max, w.case.pk))
-    return out[:limit]
+    return out
 
 
 def period_start(value: str | None, today: dt.date) -> dt.date:

@@ -122,9 +122,9 @@ def backlog(request):
         return _refused(request, _("只有机关工作人员可以查看积案台账。"), _("积案台账"))
     today = timezone.localdate()
     start = bl.period_start(request.GET.get("start"), today)
-    rows = bl.backlog_cases(user, today)
+    progress = bl.progress(user, start, today)
     return render(request, "coordination/backlog.html", {
-        "progress": bl.progress(user, start, today), "rows": rows[:500], "total": len(rows),
+        "progress": progress, "rows": bl.backlog_cases(user, today, limit=500), "total": progress.now,
         "watch": bl.watch_list(user, today), "start": start, "today": today,
         "backlog_days": bl.conf.get("COORDINATION_BACKLOG_DAYS"),
     })
