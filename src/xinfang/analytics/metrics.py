@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinfang.cases.access import OVERSIGHT_ROLES, cases_visible_to
 from xinfang.cases.models import Case, Category, Channel, Closure, Event, Satisfaction, State
+from xinfang.cases.workflow import HANDLING_RULES  # 60-day, 交办 and 简易办理 limits
 from xinfang.deadlines.models import Deadline
 from xinfang.orgs.models import Organ
 
@@ -125,9 +126,9 @@ def counters(today: dt.date | None = None) -> dict[str, Q]:
         "acc_timely": _deadline_q(["accept"], "timely", today),
         "acc_late": _deadline_q(["accept"], "late", today),
         "acc_overdue": _deadline_q(["accept"], "overdue", today),
-        "done_timely": _deadline_q(["handle", "assign"], "timely", today),
-        "done_late": _deadline_q(["handle", "assign"], "late", today),
-        "done_overdue": _deadline_q(["handle", "assign"], "overdue", today),
+        "done_timely": _deadline_q(list(HANDLING_RULES), "timely", today),
+        "done_late": _deadline_q(list(HANDLING_RULES), "late", today),
+        "done_overdue": _deadline_q(list(HANDLING_RULES), "overdue", today),
         "replied": replied,
         "evaluated": replied & ~Q(satisfaction_organ=""),
         "sat_organ": replied & Q(satisfaction_organ__in=SATISFIED),

@@ -567,8 +567,9 @@ def accept_case(actor, case: Case, *, route: str, note: str = "", track: str = T
         # Only the simplified track is named on the event: the general one is the default.
         extra = {"track": track} if track != TRACK_NORMAL else {}
         event = step.finish(S.HANDLING, note=note, route=route, **extra)
+        simple = {"simple_days": step.rules[SIMPLE_RULE].days} if track == TRACK_SIMPLE else {}
         issue_document(case, DocKind.ACCEPTANCE, case.current_organ, actor, event=event,
-                       route=zh(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "")
+                       route=zh(HandlingRoute(route).label), due=case.due_on.isoformat() if case.due_on else "", **simple)
         return case
 
 

@@ -142,6 +142,9 @@ def _acceptance(document: Document) -> list[str]:
             "you": _you(case), "reg": REGULATION})
     elif case.handling_route == HandlingRoute.REPORT:
         paras.append(_("本机关将依规依纪依法处理,并对检举控告人的信息严格保密(%(reg)s第三十条)。") % {"reg": REGULATION})
+    elif f.get("simple_days"):
+        paras.append(_("本事项事实清楚、争议不大,适用简易办理,本机关将自受理之日起%(days)s日内办结。") % {
+            "days": f["simple_days"]})
     elif case.handling_route in (HandlingRoute.DUTY, HandlingRoute.OPINION):
         paras.append(_("依照%(reg)s第三十四条,信访事项应当自受理之日起60日内办结;情况复杂的,经本机关负责人批准,"
                        "可以适当延长办理期限,但延长期限不得超过30日,并告知延期理由。") % {"reg": REGULATION})

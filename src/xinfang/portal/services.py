@@ -247,7 +247,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
 
 
 # Limits a petitioner sees: the duties of the organs and the petitioner's own windows.
-PUBLIC_RULES = ("route", "accept", "assign", "handle", "review", "re_review", "evaluate", "review_request", "re_review_request")
+PUBLIC_RULES = ("route", "accept", "assign", "handle", "simple_handle", "review", "re_review", "evaluate",
+                "review_request", "re_review_request")
 
 
 def open_deadlines(case: Case) -> list[Deadline]:
