@@ -117,7 +117,17 @@ def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start:start + LOOKUP_CHUNK]
         values = ",".join(["(%s, %s)"] * len(chunk))
-        sql = f"""
+        if connection.vendor == "postgresql":
+            # A LATERAL subquery reads each bucket backwards on the primary key and stops at
+            # BUCKET_CAP (the planner would otherwise rescan each bucket for the bound).
+            sql = f"""
+            WITH q(qb, qh) AS (VALUES {values})
+            SELECT q.qb, q.qh, x.case_id FROM q CROSS JOIN LATERAL (
+                SELECT t.case_id FROM {table} t WHERE t.band = q.qb AND t.hash = q.qh
+                ORDER BY t.case_id DESC LIMIT {BUCKET_CAP}) x
+            ORDER BY 1, 2, 3"""
+        else:
+            sql = f"""
             WITH q(qb, qh) AS (VALUES {values})
             SELECT t.band, t.hash, t.case_id FROM q JOIN {table} t ON t.band = q.qb AND t.hash = q.qh
              AND t.case_id >= COALESCE((SELECT t2.case_id FROM {table} t2 WHERE t2.band = q.qb AND t2.hash = q.qh
@@ -156,18 +166,27 @@ def _texts(case_ids) -> dict[int, tuple]:
 # an import verify many of the same earlier cases, and building a profile costs more than
 # comparing two. An entry is reused only while the case's title and content are unchanged.
 _PROFILE_CACHE: OrderedDict[int, tuple[str, str, T.Profile]] = OrderedDict()
-PROFILE_CACHE_SIZE = 20000
+# A profile takes about 200 bytes per character of normalised text (its 2- and 3-gram sets), so
+# the cache is bounded by characters: about 100 MB whatever the letters' length.
+PROFILE_CACHE_CHARS = 500_000
+_cached_chars = 0
 
 
 def _profile(cid: int, title: str, content: str, norm: str | None = None) -> T.Profile:
+    global _cached_chars
     hit = _PROFILE_CACHE.get(cid)
     if hit is not None and hit[0] == title and hit[1] == content:
         _PROFILE_CACHE.move_to_end(cid)
         return hit[2]
     prof = T.Profile(title, content, norm)
+    if hit is not None:
+        _cached_chars -= len(hit[2].norm) + 1
     _PROFILE_CACHE[cid] = (title, content, prof)
-    if len(_PROFILE_CACHE) > PROFILE_CACHE_SIZE:
-        _PROFILE_CACHE.popitem(last=False)
+    _PROFILE_CACHE.move_to_end(cid)
+    _cached_chars += len(prof.norm) + 1
+    while _cached_chars > PROFILE_CACHE_CHARS and _PROFILE_CACHE:
+        _old_id, (_t, _c, old) = _PROFILE_CACHE.popitem(last=False)
+        _cached_chars -= len(old.norm) + 1
     return prof
 
 
