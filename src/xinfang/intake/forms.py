@@ -434,7 +434,9 @@ class CaseFilterForm(forms.Form):
             if FULL_NUMBER.match(d["number"]):
                 qs = qs.filter(number=d["number"])
             else:
-                qs = qs.filter(number__startswith=d["number"])
+                # A range on the unique index, not LIKE: SQLite's LIKE ignores case and so never
+                # uses the index, which made a prefix search a full scan over a million cases.
+                qs = qs.filter(number__gte=d["number"], number__lt=d["number"] + "\U0010ffff")
         # Petitioner lookups go through an indexed subquery, so a case with several matching
         # petitioners still appears once.
         if d.get("name"):
