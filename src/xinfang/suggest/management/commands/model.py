@@ -68,7 +68,8 @@ class Command(BaseCommand):
         for target in training.TARGETS:
             count = version.metrics.get("counts", {}).get(target, 0)
             f1 = version.metrics.get(f"{target}_macro_f1")
-            line = f"  {target:<9} {_('样本')} {count:>7}  {_('类别数')} {len(version.labels.get(target, {})):>4}"
+            samples, classes = _("样本"), _("类别数")  # outside the f-string, so makemessages finds them
+            line = f"  {target:<9} {samples} {count:>7}  {classes} {len(version.labels.get(target, {})):>4}"
             if f1 is not None:
                 line += f"  macro-F1 {f1:.3f}"
             self.stdout.write(line)
@@ -135,7 +136,8 @@ class Command(BaseCommand):
         for v in ModelVersion.objects.defer("blob").order_by("-version"):
             f1 = ", ".join(f"{k}={v.metrics[k]:.3f}" for k in sorted(v.metrics) if k.endswith("_macro_f1"))
             state = _("启用") if v.is_active else _("停用")
-            self.stdout.write(f"v{v.version:<4} {v.trained_at:%Y-%m-%d %H:%M} {state} {_('样本')} {v.n_samples:>7}  {f1}")
+            samples = _("样本")
+            self.stdout.write(f"v{v.version:<4} {v.trained_at:%Y-%m-%d %H:%M} {state} {samples} {v.n_samples:>7}  {f1}")
 
     def do_seed_rules(self, **_o):
         from xinfang.suggest.seed import seed_demo_rules
