@@ -71,7 +71,7 @@ def refer(actor, case: Case, *, organ: Organ, mediator: Mediator | None = None, 
 
 
 def _open(mediation: Mediation, actor) -> Mediation:
-    mediation = Mediation.objects.select_for_update().select_related("mediator", "case").get(pk=mediation.pk)
+    mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)  # no joins: PostgreSQL refuses FOR UPDATE on an outer join
     if not may_mediate(actor, mediation):
         raise WorkflowError(_("只有承担调解的调解组织或调解员可以办理。"))
     if not mediation.is_open:
@@ -133,7 +133,7 @@ def confirm(actor, mediation: Mediation, *, court: str, confirmed_on: dt.date, n
     """Record the court's judicial confirmation (司法确认) of a mediation agreement."""
     court, number = (court or "").strip(), (number or "").strip()
     with transaction.atomic():
-        mediation = Mediation.objects.select_for_update().select_related("mediator", "case").get(pk=mediation.pk)
+        mediation = Mediation.objects.select_for_update().get(pk=mediation.pk)  # no joins: PostgreSQL refuses FOR UPDATE on an outer join
         if not (may_mediate(actor, mediation) or getattr(actor, "organ_id", None) == mediation.referring_organ_id):
             raise WorkflowError(_("只有调解组织或委托机关可以登记司法确认。"))
         if mediation.status != Status.AGREED:
