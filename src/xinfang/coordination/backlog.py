@@ -36,11 +36,11 @@ def unfinished_on(qs, day: dt.date):
 
 def _repeat_q():
     """A case in a repeat chain: it repeats an earlier case, or a later case repeats it (links not
-    dismissed — the same rule as `xinfang.dedup.service.duplicate_ids`), as SQL subqueries so the
-    ledger stays one query over a million cases."""
-    from xinfang.dedup.models import Link, Status
+    dismissed, `xinfang.dedup.service.live_links`), as SQL subqueries so the ledger stays one
+    query over a million cases."""
+    from xinfang.dedup.service import live_links
 
-    live = Link.objects.exclude(status=Status.DISMISSED)
+    live = live_links()
     return Q(Exists(live.filter(case_id=OuterRef("pk")))) | Q(Exists(live.filter(earlier_id=OuterRef("pk"))))
 
 

@@ -134,11 +134,16 @@ def export_judgements(case_ids: list[int], *, user=None) -> dict[int, tuple[str,
     return out
 
 
+def live_links():
+    """The duplicate links that stand (suspected or confirmed, not dismissed): the one rule for
+    what counts as a repeat, used by the list badge and by the 积案 ledger."""
+    return Link.objects.exclude(status=Status.DISMISSED)
+
+
 def duplicate_ids(case_ids) -> set[int]:
     """The cases among `case_ids` that repeat an earlier case (suspected or confirmed), in one
     query — for the 重复 badge of case lists."""
-    return set(Link.objects.filter(case_id__in=list(case_ids)).exclude(status=Status.DISMISSED)
-               .values_list("case_id", flat=True))
+    return set(live_links().filter(case_id__in=list(case_ids)).values_list("case_id", flat=True))
 
 
 # --------------------------------------------------------------------------- the case page
