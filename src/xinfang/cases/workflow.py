@@ -10,6 +10,7 @@ state and is refused.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -338,6 +339,12 @@ class RegistrationError(WorkflowError):
         super().__init__(";".join(m for msgs in errors.values() for m in msgs))
 
 
+def provisional_number() -> str:
+    """A unique stand-in for a case's number inside the transaction that registers it (see
+    register_case); it never commits."""
+    return f"~{uuid.uuid4().hex}"
+
+
 def next_case_number(bureau: Organ, year: int) -> tuple[int, str]:
     """Next number for `bureau` in `year`: CODE-YYYY-NNNNNN, e.g. JZXF-2026-000123."""
     counter, _ = CaseCounter.objects.select_for_update().get_or_create(bureau=bureau, year=year)
@@ -373,12 +380,16 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
     with transaction.atomic():
         received = data["received_at"]
         year = timezone.localtime(received).year if timezone.is_aware(received) else received.year
-        seq, number = next_case_number(organ, year)
         fields = {k: data.get(k) for k in ("channel", "received_at", "title", "content", "category", "topic", "region",
                                             "accused_organ", "related_case")}
         fields.update({k: bool(data.get(k)) for k in ("skip_level", "group_visit", "major_urgent", "law_related", "same_facts")})
+        # The tracking number is gap-free, so taking it locks the bureau's counter until commit;
+        # the audit chain's head is locked the same way. Both are taken last, after the
+        # screening below, so concurrent registrations wait for each other only for the few
+        # statements that follow them. Until then the row carries a provisional, unique number
+        # that no other transaction can see.
         case = Case.objects.create(
-            number=number, bureau=organ, year=year, seq=seq, registered_by=registrar, current_organ=organ,
+            number=provisional_number(), bureau=organ, year=year, seq=0, registered_by=registrar, current_organ=organ,
             head_count=max(data.get("head_count") or 1, len(petitioners)),
             state=S.REGISTERED if organ.is_bureau else S.PENDING, **fields,
         )
@@ -396,8 +407,9 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         step.from_state = ""
         received_on = timezone.localdate(received)
         step.open("route" if organ.is_bureau else "accept", received_on, organ)
-        step.finish(case.state, channel=case.channel)
         cases_created.send(sender=Case, case_ids=[case.pk], source=source)
+        case.seq, case.number = next_case_number(organ, year)
+        step.finish(case.state, channel=case.channel)
         return case
 
 
