@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -42,3 +43,22 @@ def test_ranking_export(cast, tmp_path, monkeypatch):
         run("ranking", "handler", str(out))
     with pytest.raises(CommandError):
         run("ranking", "leader", str(tmp_path / "board.txt"))
+
+
+def test_ranking_lists_organs_with_too_few_cases(cast, tmp_path, monkeypatch):
+    RankingMetric.objects.all().delete()
+    RankingMetric.objects.create(code="timely_acceptance", name="及时受理率", weight=1)
+
+    @dataclass
+    class Figure:
+        numerator: int
+        denominator: int | None
+
+    sizes = {cast.housing.pk: 12, cast.labour.pk: 12, cast.urban.pk: 1}
+    monkeypatch.setattr(rk, "_compute", lambda user, organ, start, end: {
+        "timely_acceptance": Figure(sizes.get(organ.pk, 0), sizes.get(organ.pk, 0)),
+        "received": Figure(sizes.get(organ.pk, 0), None)})
+    out = tmp_path / "board.xlsx"
+    lines = run("ranking", "leader", str(out), "--month", "2026-05").splitlines()
+    assert "2 ranked, 1 with too few cases (under 10)" in lines[0]
+    assert f"{cast.urban.name}\t1\t100.0\t样本不足,不参与排名" in lines

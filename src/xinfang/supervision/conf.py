@@ -7,7 +7,9 @@ value is refused loudly (ImproperlyConfigured), like settings.py does.
 | setting | default | meaning |
 |---|---|---|
 | SUPERVISION_ANSWER_DAYS | 15 | days an organ has to answer a supervision letter in writing |
+| SUPERVISION_ANSWER_WARN_DAYS | 3 | a letter not yet answered is 临期 this many days before its answer date (the date itself included); 0: no 临期 reminders |
 | SUPERVISION_RANKING_LIST_SIZE | 3 | organs on the red list and on the black list each month |
+| SUPERVISION_RANKING_MIN_CASES | 10 | cases an organ must have received in the month to be ranked (fewer: 样本不足, shown unranked); 0: no minimum |
 | SUPERVISION_SPOT_PASS_SCORE | 80 | a sampled case passes the spot check with this score or more (of 100) |
 """
 from __future__ import annotations
@@ -19,7 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS = {
     "SUPERVISION_ANSWER_DAYS": (15, 1, 365),
+    "SUPERVISION_ANSWER_WARN_DAYS": (3, 0, 60),
     "SUPERVISION_RANKING_LIST_SIZE": (3, 1, 50),
+    "SUPERVISION_RANKING_MIN_CASES": (10, 0, 100000),
     "SUPERVISION_SPOT_PASS_SCORE": (80, 1, 100),
 }
 
@@ -44,8 +48,16 @@ def answer_days() -> int:
     return get("SUPERVISION_ANSWER_DAYS")
 
 
+def answer_warn_days() -> int:
+    return get("SUPERVISION_ANSWER_WARN_DAYS")
+
+
 def ranking_list_size() -> int:
     return get("SUPERVISION_RANKING_LIST_SIZE")
+
+
+def ranking_min_cases() -> int:
+    return get("SUPERVISION_RANKING_MIN_CASES")
 
 
 def spot_pass_score() -> int:

@@ -7,10 +7,19 @@ Each organ's score is the weighted mean of its metric rates, with the weights of
     sᵢ = rate when higher is better, 1 − rate when lower is better (e.g. 重复信访率).
 
 The rates come from `xinfang.analytics.metrics.compute_metrics(user, organ=…, start=…, end=…)`,
-the same function behind the dashboards and the API, so the ranking agrees with them. Organs with
-no data for any weighted metric are listed apart, unranked. The best `SUPERVISION_RANKING_LIST_SIZE`
-organs form the red list and the worst the black list (at most half the ranked organs each; organs
-tied at a cut are listed together, and an organ tied across both cuts is on neither).
+the same function behind the dashboards and the API, so the ranking agrees with them.
+
+Two kinds of organ are listed apart, unranked, with the reason (page, exports and CLI alike):
+- 无数据: no data for any weighted metric (every denominator is 0);
+- 样本不足: fewer than `SUPERVISION_RANKING_MIN_CASES` cases in the month (default 10; 0 turns the
+  minimum off). The count is `compute_metrics`'s 信访总量 (`received`): the cases received in the
+  month whose responsible organ (责任机关) is the organ or below it, as the user sees them. A rate
+  over one or two cases (1 of 1 = 100%) says little, so such an organ is shown with its figures and
+  score but never ranked nor put on either list.
+
+The best `SUPERVISION_RANKING_LIST_SIZE` ranked organs form the red list and the worst the black
+list (at most half the ranked organs each; organs tied at a cut are listed together, and an organ
+tied across both cuts is on neither).
 """
 from __future__ import annotations
 
@@ -35,10 +44,24 @@ class RankRow:
     score: float | None
     rank: int | None = None
     board: str = ""  # "red", "black" or ""
+    cases: int = 0  # cases received in the month (信访总量), the base of the minimum
+    reason: str = ""  # why the organ is unranked: NO_DATA or FEW_CASES; "" when ranked
 
     @property
     def board_label(self) -> str:
         return {"red": _("红榜"), "black": _("黑榜")}.get(self.board, "")
+
+    @property
+    def reason_label(self) -> str:
+        return {NO_DATA: _("无数据,不参与排名"), FEW_CASES: _("样本不足,不参与排名")}.get(self.reason, "")
+
+    @property
+    def status_label(self) -> str:
+        """The list the organ is on, or why it is not ranked (the exports' 榜单 column)."""
+        return self.reason_label or self.board_label
+
+
+NO_DATA, FEW_CASES = "no_data", "few_cases"
 
 
 @dataclass
@@ -48,7 +71,8 @@ class Ranking:
     end: dt.date
     metrics: list[RankingMetric]
     rows: list[RankRow] = field(default_factory=list)  # ranked, best first
-    unranked: list[RankRow] = field(default_factory=list)
+    unranked: list[RankRow] = field(default_factory=list)  # 样本不足 first, then 无数据; by name
+    min_cases: int = 0  # SUPERVISION_RANKING_MIN_CASES when the ranking was built
 
     @property
     def red(self) -> list[RankRow]:
@@ -57,6 +81,14 @@ class Ranking:
     @property
     def black(self) -> list[RankRow]:
         return [r for r in self.rows if r.board == "black"]
+
+    @property
+    def too_few(self) -> list[RankRow]:
+        return [r for r in self.unranked if r.reason == FEW_CASES]
+
+    @property
+    def no_data(self) -> list[RankRow]:
+        return [r for r in self.unranked if r.reason == NO_DATA]
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -93,11 +125,19 @@ def _rate(metric) -> float | None:
     return float(rate)
 
 
+def _case_count(values) -> int:
+    """The organ's cases in the month: 信访总量 (`received`, a plain count). Missing, it counts as
+    none, so an organ whose sample size is unknown is never ranked on it."""
+    received = values.get("received")
+    return int(getattr(received, "numerator", 0) or 0)
+
+
 def build_ranking(user, month: dt.date, organs=None) -> Ranking:
     """The 红黑榜 of `month` for the organs under `user` (see the module docstring)."""
     start, end = month_bounds(month)
     weights = [m for m in RankingMetric.objects.filter(is_active=True, weight__gt=0)]
-    ranking = Ranking(month=start, start=start, end=end, metrics=weights)
+    min_cases = conf.ranking_min_cases()
+    ranking = Ranking(month=start, start=start, end=end, metrics=weights, min_cases=min_cases)
     scored = []
     for organ in organs if organs is not None else ranked_organs(user):
         values = _compute(user, organ, start, end)
@@ -109,8 +149,14 @@ def build_ranking(user, month: dt.date, organs=None) -> Ranking:
                 continue
             num += m.weight * (rate if m.higher_is_better else 1 - rate)
             den += m.weight
-        row = RankRow(organ=organ, metrics=picked, score=round(100 * num / den, 2) if den else None)
-        (scored if den else ranking.unranked).append(row)
+        row = RankRow(organ=organ, metrics=picked, score=round(100 * num / den, 2) if den else None,
+                      cases=_case_count(values))
+        if not den:
+            row.reason = NO_DATA
+        elif row.cases < min_cases:
+            row.reason = FEW_CASES
+        (ranking.unranked if row.reason else scored).append(row)
+    ranking.unranked.sort(key=lambda r: (r.reason != FEW_CASES, r.organ.name))
     scored.sort(key=lambda r: (-r.score, r.organ.name))
     previous, rank = None, 0
     for i, row in enumerate(scored, 1):
@@ -131,14 +177,14 @@ def build_ranking(user, month: dt.date, organs=None) -> Ranking:
 
 
 def table(ranking: Ranking) -> tuple[list[str], list[list]]:
-    """Header and rows for the exports: rank, organ, score, list, then each metric's rate and
-    numerator/denominator, as the page shows them."""
-    header = [_("排名"), _("单位"), _("综合得分"), _("榜单")]
+    """Header and rows for the exports: rank, organ, score, list (or why the organ is unranked),
+    cases in the month, then each metric's rate and numerator/denominator, as the page shows them."""
+    header = [_("排名"), _("单位"), _("综合得分"), _("榜单"), _("信访件数")]
     for m in ranking.metrics:
         header += [f"{m.name}(%)", _("%(name)s分子/分母") % {"name": m.name}]
     rows = []
     for row in ranking.rows + ranking.unranked:
-        line = [row.rank or "", row.organ.name, "" if row.score is None else row.score, row.board_label]
+        line = [row.rank or "", row.organ.name, "" if row.score is None else row.score, row.status_label, row.cases]
         for m in ranking.metrics:
             metric = row.metrics.get(m.code)
             rate = _rate(metric)
@@ -177,6 +223,9 @@ def to_xlsx(ranking: Ranking) -> bytes:
         if fill:
             for cell in ws[ws.max_row]:
                 cell.fill = fill
+    if ranking.min_cases:
+        ws.append([])
+        ws.append([_("本月信访件数少于%(n)s件的单位样本不足,列出其数据但不参与排名。") % {"n": ranking.min_cases}])
     ws.column_dimensions["B"].width = 30
     out = io.BytesIO()
     wb.save(out)

@@ -1,8 +1,10 @@
-"""xinfang supervision letters [--overdue] [--organ CODE] | ranking USER FILE [--month 2026-05]
+"""xinfang supervision letters [--overdue] [--organ CODE] | ranking USER FILE [--month 2026-05] | remind
 
 `letters` lists the supervision letters that are still open (待答复 or 待审核), oldest answer date
 first, with the overdue ones marked; `ranking` writes the monthly 红黑榜 that USER (a supervisor,
-leader or analyst) sees, as .csv or .xlsx by the file's extension."""
+leader or analyst) sees, as .csv or .xlsx by the file's extension, and prints the organs left
+unranked (样本不足 or 无数据) with their case counts; `remind` sends the 临期/超期 reminders of
+letters not answered in time now (the hourly job's work; idempotent) and prints how many it sent."""
 from __future__ import annotations
 
 import datetime as dt
@@ -65,5 +67,10 @@ class Command(BaseCommand):
             raise CommandError("--month must be YYYY-MM, e.g. 2026-05") from None
         board = rk.build_ranking(user, first)
         out.write_bytes(rk.to_csv(board) if out.suffix.lower() == ".csv" else rk.to_xlsx(board))
-        self.stdout.write(f"{out}: {len(board.rows)} ranked, {len(board.unranked)} without data "
+        self.stdout.write(f"{out}: {len(board.rows)} ranked, {len(board.too_few)} with too few cases "
+                          f"(under {board.min_cases}), {len(board.no_data)} without data "
                           f"({first:%Y-%m}, red {len(board.red)}, black {len(board.black)})")
+        # The organs left out, each with its case count and the reason, as the page shows them.
+        for row in board.unranked:
+            score = "" if row.score is None else row.score
+            self.stdout.write(f"{row.organ.name}\t{row.cases}\t{score}\t{row.reason_label}")
