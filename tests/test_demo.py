@@ -63,7 +63,8 @@ def snapshot() -> dict:
         row["events"] = list(Event.objects.filter(case=case).order_by("at", "pk").values_list(
             "action", "at", "actor_id", "organ_id", "target_organ_id", "from_state", "to_state", "note", "data"))
         row["deadlines"] = list(Deadline.objects.filter(case=case).order_by("started_on", "pk").values_list(
-            "rule_id", "organ_id", "started_on", "days", "extra_days", "fixed_due", "due_on", "met_at", "is_open"))
+            "rule_id", "organ_id", "started_on", "days", "extra_days", "fixed_due", "due_on", "pending_year", "met_at",
+            "is_open"))
         row["documents"] = list(Document.objects.filter(case=case).order_by("issued_at", "pk").values_list(
             "kind", "organ_id", "year", "seq", "number", "title", "addressee", "fields", "issued_at", "issued_by_id",
             "for_petitioner", "event__action", "event__at"))
@@ -292,22 +293,72 @@ def test_reset_removes_the_demo_and_nothing_else(db, cast, make_case):
     assert authenticate(username="admin", password=DEMO_PASSWORD) is None
 
 
-def test_an_uncovered_year_stops_cases_and_warns_once(db, travel):
-    """On 2026-12-20 a 60-day limit started today would end in 2027, which the official calendar
-    does not cover yet: cases stop at their last computable state and one warning says so."""
-    travel(dt.datetime(2026, 12, 20, 10, 0, tzinfo=timezone.get_current_timezone()))
+LATE_IN_THE_YEAR = dt.datetime(2026, 12, 20, 10, 0, tzinfo=timezone.get_current_timezone())
+
+
+def test_an_uncovered_year_leaves_limits_pending_and_cases_go_on(db, travel):
+    """On 2026-12-20 a 15-day limit started today ends in 2027, which the official calendar does
+    not cover yet. As in the services, such limits are pending (no date, the missing year noted)
+    and the cases go on through their states; nothing is refused and nothing is guessed."""
+    travel(LATE_IN_THE_YEAR)
     out, err = run_demo("--cases", "120", "--no-logins")
-    assert err.count("警告") == 1 and "2027年" in err and "xinfang calendar import" in err
-    # Petitions received in the last days of December could not even be registered (their 15-day
-    # routing limit ends in 2027): register_case refuses them, so the demo does not invent them.
-    refused = int(re.search(r"(\d+)件在登记时", err).group(1))
-    assert refused > 0 and Case.objects.count() == 120 - refused
-    assert not Case.objects.filter(received_at__date__gte=dt.date(2026, 12, 18)).exists()
+    assert err == ""  # nothing stopped, so no calendar warning
+    assert Case.objects.count() == 120
+    # Petitions received in the last days of December are registered, their limits pending on 2027.
+    recent = Case.objects.filter(received_at__date__gte=dt.date(2026, 12, 14))
+    assert recent.exists()
+    pending = Deadline.objects.filter(due_on__isnull=True, pending_year=2027)
+    assert pending.filter(case__in=recent).exists()
+    assert not Deadline.objects.filter(due_on__isnull=True, pending_year__isnull=True).exists()
+    assert not Deadline.objects.filter(due_on__isnull=False, pending_year__isnull=False).exists()
     # No computed deadline ends in 2027 (a 交办 date chosen by the assigner may: it is not computed).
     assert not Deadline.objects.filter(due_on__year=2027, fixed_due__isnull=True).exists()
-    assert not Case.objects.filter(due_on__year=2027, assigned_due__isnull=True).exists()
-    # Recent cases wait at the organ: accepting them needs the 2027 calendar.
-    assert Case.objects.filter(state=State.PENDING, received_at__gte=timezone.now() - dt.timedelta(days=30)).exists()
+    # Recent cases went on past the steps whose limits are pending: routed, accepted, replied.
+    since = timezone.now() - dt.timedelta(days=45)
+    moved_on = Event.objects.filter(at__gte=since, case__deadlines__pending_year=2027).exclude(action="register")
+    assert {"route", "accept"} <= set(moved_on.values_list("action", flat=True))
+    # An open case whose running limit is pending has no due date, only the pending year.
+    waiting = Case.objects.filter(state__in=OPEN_STATES, due_pending_year=2027)
+    assert waiting.exists() and not waiting.filter(due_on__isnull=False).exists()
+    rules = {r.code: r for r in Rule.objects.all()}
+    for case in Case.objects.filter(state__in=OPEN_STATES):
+        before = (case.due_on, case.due_warn_on, case.due_pending_year)
+        workflow.sync_due(case, rules)
+        assert (case.due_on, case.due_warn_on, case.due_pending_year) == before, case.number
+
+
+def test_pending_limits_are_what_the_services_write(db, frozen_time):
+    """Late in a covered year, the simulated cases whose limits run into the uncovered year are,
+    row for row, what the real services write when replayed at the same moments."""
+    frozen_time.move_to(LATE_IN_THE_YEAR)
+    world = ensure_world()
+    total = 600
+    ctx = new_context(world, total)
+    ctx.counters = {}
+    # The last two months of the run: every case of it, all registered in order.
+    first = total * 5 // 6
+    sims = [plan_case(ctx, k).sim for k in range(first, total)]
+    assert all(sim is not None for sim in sims)
+    assert any(d.due_on is None and d.pending_year == 2027 for sim in sims for d in sim.deadlines)
+    names = {s.name for sim in sims for s in sim.steps if any(d.pending_year for d in sim.deadlines)}
+    assert {"register_case", "route_case", "accept_case", "reply_case"} <= names
+
+    BatchWriter().write(sims)
+    save_case_counters({}, ctx.counters)
+    number_documents()
+    written = snapshot()
+    assert Deadline.objects.filter(pending_year=2027, due_on__isnull=True).exists()
+    assert Case.objects.filter(due_pending_year=2027).exists()
+    wipe_cases()
+    replay(sims, frozen_time)
+    served = snapshot()
+
+    assert written["case_counters"] == served["case_counters"]
+    assert written["document_counters"] == served["document_counters"]
+    assert written["cases"].keys() == served["cases"].keys()
+    for number, row in served["cases"].items():
+        for key, value in row.items():
+            assert written["cases"][number][key] == value, (number, key)
 
 
 def test_a_name_taken_by_a_real_account_is_refused(db):

@@ -5,9 +5,10 @@
 data, the same Deadline rows computed with the same `Calendar`, the same running duty (sync_due)
 and the same Document records. Each method takes the same keyword arguments as its service and
 records them in `steps`, so a test can replay a simulated case through the real services and
-compare the rows (tests/test_demo.py). Each method computes every date it needs before changing
-anything, so a `CalendarNotCovered` leaves the case exactly as it was: the case simply stops at its
-last state whose deadlines could be computed.
+compare the rows (tests/test_demo.py). A limit that ends in a year the holiday calendar does not
+cover is written as the services write it: pending (no due date, `pending_year` set), and the case
+goes on. Dates the planner needs to place later steps come from `Context.plan_due`, which counts
+an uncovered year as plain weekdays — only to place a staff action in time, never as a deadline.
 
 `plan_case` decides one case's fate (what happens, when and by whom) and drives a CaseSim through
 it, never past the present moment.
@@ -30,7 +31,8 @@ from xinfang.cases.models import (
 )
 from xinfang.cases.workflow import MAX_CONTENT, MAX_REPRESENTATIVES, TRANSITIONS, PetitionerData, review_allowed
 from xinfang.cases.workflow import _jsonable  # the services' own encoding of Event.data
-from xinfang.deadlines.engine import Calendar, CalendarNotCovered
+from xinfang.deadlines.engine import Calendar, CalendarNotCovered, deadline_due
+from xinfang.deadlines.models import Deadline
 from xinfang.documents.models import DocKind
 from xinfang.orgs.models import LEGAL_KINDS, Level, Organ, OrganKind, Role
 
@@ -59,11 +61,16 @@ class DeadlineRow:
     organ_id: int | None
     started_on: dt.date
     days: int
-    due_on: dt.date
+    due_on: dt.date | None  # None while pending: it ends in a year the calendar does not cover
     fixed_due: dt.date | None = None
     extra_days: int = 0
     met_at: dt.datetime | None = None
     is_open: bool = True
+    pending_year: int | None = None
+
+    def has_passed(self, day: dt.date) -> bool:
+        """Deadline.has_passed: a pending limit has not run out."""
+        return self.due_on is not None and day > self.due_on
 
 
 @dataclass
@@ -162,13 +169,18 @@ class CaseSim:
         if actor.organ_id not in organs:
             raise SimError(f"{name} by {actor.username} of the wrong organ")
 
-    def _due(self, rule_code: str, start: dt.date, days: int | None = None) -> dt.date:
+    def _due(self, rule_code: str, start: dt.date, days: int | None = None) -> tuple[dt.date | None, int | None]:
+        """(due_on, pending_year) as engine.place_due sets them: a date, or None and the missing year."""
         rule = self.ctx.rules[rule_code]
-        return self.ctx.calendar.due(start, rule.days if days is None else days, rule.unit)
+        try:
+            return self.ctx.calendar.due(start, rule.days if days is None else days, rule.unit), None
+        except CalendarNotCovered as exc:
+            return None, exc.year
 
-    def _open(self, rule_code: str, start: dt.date, organ: Organ | None, due: dt.date, *,
+    def _open(self, rule_code: str, start: dt.date, organ: Organ | None, due: tuple, *,
               fixed_due: dt.date | None = None) -> DeadlineRow:
-        row = DeadlineRow(rule_code, organ.pk if organ else None, start, self.ctx.rules[rule_code].days, due, fixed_due)
+        row = DeadlineRow(rule_code, organ.pk if organ else None, start, self.ctx.rules[rule_code].days, due[0],
+                          fixed_due, pending_year=due[1])
         self.deadlines.append(row)
         return row
 
@@ -192,10 +204,16 @@ class CaseSim:
     def _sync_due(self) -> None:
         rules = self.ctx.rules
         duties = [d for d in self._ordered() if d.is_open and rules[d.rule].is_duty]
+        self.f["due_pending_year"] = None
         if not duties or self.state not in _OPEN:
             self.f["due_on"] = self.f["due_warn_on"] = None
             return
-        first = min(duties, key=lambda d: d.due_on)
+        dated = [d for d in duties if d.due_on is not None]
+        if not dated:  # the running limit is pending
+            self.f["due_on"] = self.f["due_warn_on"] = None
+            self.f["due_pending_year"] = min(d.pending_year for d in duties)
+            return
+        first = min(dated, key=lambda d: d.due_on)
         warn = rules[first.rule].warn_days
         self.f["due_on"] = first.due_on
         self.f["due_warn_on"] = first.due_on - dt.timedelta(days=warn - 1) if warn else None
@@ -336,7 +354,7 @@ class CaseSim:
         due = fixed = None
         if f["assigned_due"]:
             fixed = max(f["assigned_due"], self.today)
-            due = fixed
+            due = (fixed, None)
         elif route in (HandlingRoute.DUTY, HandlingRoute.OPINION):
             due = self._due("handle", self.today)
         self._close("accept", "object")
@@ -353,7 +371,7 @@ class CaseSim:
         self._begin("object_case", at, actor, dict(reason=reason))
         f = self.f
         window = self._open_window("object")
-        if window is None or self.today > window.due_on or f["routed_by"] is None:
+        if window is None or window.has_passed(self.today) or f["routed_by"] is None:
             raise SimError("objection out of time")
         self._close("accept", "object")
         f["returned_from"] = f["current_organ"]
@@ -366,6 +384,10 @@ class CaseSim:
         running = next((d for d in self._ordered() if d.is_open and d.rule in ("handle", "assign")), None)
         if running is None or self.f["extended"] or not 1 <= days <= self.ctx.rules["extension"].days:
             raise SimError("extension not allowed")
+        if running.due_on is None:
+            raise SimError("a pending limit cannot be extended")
+        # The new date must be computable (the service refuses otherwise): raises CalendarNotCovered
+        # before anything changes, and the planner then leaves the extension out.
         calendar, old_due = self.ctx.calendar, running.due_on
         if running.fixed_due:
             new_fixed = calendar.next_working_day(running.fixed_due + dt.timedelta(days=days))
@@ -414,7 +436,7 @@ class CaseSim:
         self._begin("evaluate_case", at, actor, dict(organ_satisfaction=organ_satisfaction,
                                                      bureau_satisfaction=bureau_satisfaction))
         windows = [d for d in self.deadlines if d.rule == "evaluate"]
-        if self.f["satisfaction_organ"] or not windows or self.today > windows[-1].due_on:
+        if self.f["satisfaction_organ"] or not windows or windows[-1].has_passed(self.today):
             raise SimError("evaluation out of time")
         self._close("evaluate")
         self.f.update(satisfaction_organ=organ_satisfaction, satisfaction_bureau=bureau_satisfaction)
@@ -424,7 +446,8 @@ class CaseSim:
         self._begin(name, at, actor, dict(reason=reason, requested_on=requested_on))
         requested_on = requested_on or self.today
         window = self._open_window(window_code)
-        if window is None or requested_on > window.due_on or requested_on < window.started_on or requested_on > self.today:
+        if (window is None or window.has_passed(requested_on) or requested_on < window.started_on
+                or requested_on > self.today):
             raise SimError(f"{name} out of time")
         superior = actor.organ
         due = self._due(duty_code, requested_on)
@@ -442,7 +465,7 @@ class CaseSim:
     def _issue_review(self, name, at, actor, outcome, opinion, to_state, kind):
         self._begin(name, at, actor, dict(outcome=outcome, opinion=opinion))
         f = self.f
-        due = self._due("re_review_request", self.today) if to_state == S.REVIEWED else None
+        due = self._due("re_review_request", self.today) if to_state == S.REVIEWED else (None, None)
         self._close("review", "re_review")
         f.update(review_outcome=outcome, delivered_on=self.today)
         if to_state == S.REVIEWED:
@@ -462,16 +485,20 @@ class CaseSim:
     def record_hearing(self, at, actor, *, days: int, note: str) -> None:
         self._begin("record_hearing", at, actor, dict(days=days, note=note))
         duty = self._open_window("re_review")
-        new_due = self.ctx.calendar.due(duty.started_on, duty.days, self.ctx.rules["re_review"].unit, duty.extra_days + days)
+        try:
+            placed = self.ctx.calendar.due(duty.started_on, duty.days, self.ctx.rules["re_review"].unit,
+                                           duty.extra_days + days), None
+        except CalendarNotCovered as exc:
+            placed = None, exc.year
         duty.extra_days += days
-        duty.due_on = new_due
-        self._finish(self.state, note=note, days=days, new_due=new_due)
+        duty.due_on, duty.pending_year = placed
+        self._finish(self.state, note=note, days=days, new_due=duty.due_on or _pending_label(duty.pending_year))
 
     def close_case(self, at, actor) -> None:
         self._begin("close_case", at, actor, {})
         code = "review_request" if self.state == S.REPLIED else "re_review_request"
         window = self._open_window(code)
-        if window and self.today <= window.due_on:
+        if window and not window.has_passed(self.today):
             raise SimError("closed before the request window ended")
         self._close(code)
         self.f.update(closure=Closure.REPLIED if self.state == S.REPLIED else Closure.REVIEWED, closed_at=self.now)
@@ -495,6 +522,27 @@ class CaseSim:
     @property
     def closure(self) -> str:
         return self.f["closure"]
+
+
+def _pending_label(year: int) -> str:
+    """The label record_hearing writes for a pending limit (Deadline.pending_label)."""
+    return Deadline(due_on=None, pending_year=year).pending_label
+
+
+@dataclass
+class _RuleUnit:
+    unit: str
+
+
+@dataclass
+class _Limit:
+    """What engine.deadline_due reads of a Deadline."""
+
+    started_on: dt.date
+    days: int
+    extra_days: int
+    fixed_due: dt.date | None
+    rule: _RuleUnit
 
 
 @dataclass
@@ -552,6 +600,7 @@ class Context:
         self.guide_back = settings.XINFANG_SKIP_LEVEL_POLICY == "guide_back"
         self._desc: dict[int, set[int]] = {}
         self._labels: dict = {}
+        self._plan_calendar: Calendar | None = None
         organs = self.world.organs
         self.by_id = {o.pk: o for o in organs.values()}
         self.children: dict[int, list[int]] = {}
@@ -615,6 +664,19 @@ class Context:
         if key not in self._labels:
             self._labels[key] = str(choices(value).label)
         return self._labels[key]
+
+    def plan_due(self, row: DeadlineRow) -> dt.date:
+        """The due date of `row`, or for a pending one an estimate counting its uncovered year as
+        plain weekdays — only to place the staff actions that fall before it, never as a deadline.
+        A pending limit ends in a year after today, so no planned step (all lie in the past) can
+        be misplaced by the estimate."""
+        if row.due_on is not None:
+            return row.due_on
+        if self._plan_calendar is None:
+            cal = self.calendar
+            self._plan_calendar = Calendar(frozenset(range(1, 10000)), cal.holidays, cal.workdays)
+        row_rule = _RuleUnit(self.rules[row.rule].unit)
+        return deadline_due(_Limit(row.started_on, row.days, row.extra_days, row.fixed_due, row_rule), self._plan_calendar)
 
     def is_workday(self, day: dt.date) -> bool:
         """Whether staff work on `day` (the calendar; plain weekdays in a year it does not cover —
@@ -727,7 +789,9 @@ class Fate:
 @dataclass
 class CaseResult:
     sim: CaseSim | None
-    calendar_year: int | None = None  # the uncovered year that stopped the case
+    # Never set any more: a limit in an uncovered year is pending and the case goes on, as in the
+    # services. Kept so callers that still count stopped cases read zero.
+    calendar_year: int | None = None
 
 
 _RURAL = [(d, s) for d, _n, *_r in DISTRICTS for s in STREETS[d] if any(c.endswith("村") for c in s[2])]
@@ -905,16 +969,11 @@ def plan_case(ctx: Context, k: int) -> CaseResult:
         "related_case": earlier, "same_facts": final is not None,
     }
     sim.related = earlier
-    try:
-        sim.register_case(reg_at, ctx.staff(bureau, Role.REGISTRAR), data, pets)
-    except CalendarNotCovered as exc:
-        return CaseResult(None, exc.year)
+    sim.register_case(reg_at, ctx.staff(bureau, Role.REGISTRAR), data, pets)
     try:
         _run(ctx, sim, rng, fate, matter, place, competent, final)
     except Stop:
         pass
-    except CalendarNotCovered as exc:
-        return CaseResult(sim, exc.year)
     return CaseResult(sim)
 
 
@@ -1021,7 +1080,7 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
                       and matter.dept not in LEGAL_DEPTS and matter.dept != "jw")
         if may_object and (fate.force_object or rng.random() < 0.05):
             t = _step_at(ctx, last(), rng.randint(0, 3), rng)
-            if ctx.date_of(t) <= window.due_on:
+            if not window.has_passed(ctx.date_of(t)):
                 sim.object_case(t, handler, reason=rng.choice(texts.OBJECTIONS))
                 objected = True
                 if fate.stall == S.RETURNED:
@@ -1050,13 +1109,18 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
     base = last()
     running = sim._open_window("assign") or sim._open_window("handle")
     if running is not None:
-        span = (running.due_on - ctx.date_of(base)).days
-        if span > 12 and _late(rng, 0.1):
+        span = (ctx.plan_due(running) - ctx.date_of(base)).days
+        # A pending limit cannot be extended (the 延期告知书 states both dates, Art.34), nor one
+        # whose new date would fall in an uncovered year: the head then does not extend.
+        if span > 12 and _late(rng, 0.1) and running.due_on is not None:
             t = _step_at(ctx, base, span - rng.randint(2, 10), rng)
-            sim.extend_deadline(t, ctx.staff(organ, Role.HEAD), days=rng.choice([10, 15, 20, 30]),
-                                reason=rng.choice(texts.EXTENSION_REASONS))
-            base = t
-            span = (running.due_on - ctx.date_of(base)).days
+            try:
+                sim.extend_deadline(t, ctx.staff(organ, Role.HEAD), days=rng.choice([10, 15, 20, 30]),
+                                    reason=rng.choice(texts.EXTENSION_REASONS))
+                base = t
+            except CalendarNotCovered:
+                pass
+            span = (ctx.plan_due(running) - ctx.date_of(base)).days
         if _late(rng, 0.07):
             days = span + rng.randint(2, 35)
         else:
@@ -1091,7 +1155,7 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
             satisfaction = "unsatisfied"
         bureau_sat = _pick(rng, (("satisfied", 60), ("basic", 25), ("unsatisfied", 5), ("", 10)))
         eval_at = ctx.later(replied_at, rng.randint(1, 20), rng)
-        if ctx.date_of(eval_at) <= eval_window.due_on:
+        if not eval_window.has_passed(ctx.date_of(eval_at)):
             actor = ctx.staff(bureau, Role.REGISTRAR) if rng.random() < 0.7 else handler
             evaluation = (eval_at, actor, satisfaction, bureau_sat)
     wants_review = bool(review_ok) and (fate.force_review or rng.random() < (
@@ -1109,7 +1173,7 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
     if wants_review:
         window = sim._open_window("review_request")
         t = ctx.later(replied_at, rng.randint(5, 26), rng)
-        if ctx.date_of(t) > window.due_on:
+        if window.has_passed(ctx.date_of(t)):
             t = ctx.later(replied_at, 3, rng)
         evaluate_before(t)
         if t > ctx.now:
@@ -1123,7 +1187,7 @@ def _run(ctx: Context, sim: CaseSim, rng, fate: Fate, matter: Matter, place: dic
     # Filed once the 复查 window is over (Art.35), or soon after the reply when there is none.
     window = sim._open_window("review_request")
     if window is not None:
-        close_day = window.due_on + dt.timedelta(days=1)
+        close_day = ctx.plan_due(window) + dt.timedelta(days=1)
     else:
         close_day = ctx.date_of(replied_at) + dt.timedelta(days=rng.randint(1, 10))
     by_sweep = rng.random() < 0.45
@@ -1163,7 +1227,7 @@ def _review(ctx: Context, sim: CaseSim, rng, fate: Fate, superior: Organ) -> Non
         raise Stop
     reviewer = ctx.staff(superior, Role.HANDLER)
     duty = sim._open_window("review")
-    span = (duty.due_on - ctx.date_of(last())).days
+    span = (ctx.plan_due(duty) - ctx.date_of(last())).days
     days = span + rng.randint(2, 15) if _late(rng, 0.05) else rng.randint(min(8, max(span - 1, 0)), max(span - 1, 1))
     t = _step_at(ctx, last(), days, rng)
     outcome = _pick(rng, (("uphold", 75), ("amend", 15), ("revoke", 10)))
@@ -1175,7 +1239,7 @@ def _review(ctx: Context, sim: CaseSim, rng, fate: Fate, superior: Organ) -> Non
     if top is not None and (fate.force_re_review or rng.random() < 0.3):
         window = sim._open_window("re_review_request")
         t = ctx.later(reviewed_at, rng.randint(4, 26), rng)
-        if ctx.date_of(t) > window.due_on:
+        if window.has_passed(ctx.date_of(t)):
             t = ctx.later(reviewed_at, 2, rng)
         if t > ctx.now:
             raise Stop
@@ -1188,14 +1252,14 @@ def _review(ctx: Context, sim: CaseSim, rng, fate: Fate, superior: Organ) -> Non
             t = _step_at(ctx, last(), rng.randint(3, 12), rng)
             sim.record_hearing(t, final_handler, days=rng.randint(3, 15), note=rng.choice(texts.HEARINGS))
         duty = sim._open_window("re_review")
-        span = (duty.due_on - ctx.date_of(last())).days
+        span = (ctx.plan_due(duty) - ctx.date_of(last())).days
         t = _step_at(ctx, last(), rng.randint(min(6, max(span - 1, 0)), max(span - 1, 1)), rng)
         outcome = _pick(rng, (("uphold", 80), ("amend", 12), ("revoke", 8)))
         sim.issue_re_review_opinion(t, final_handler, outcome=outcome,
                                     opinion=rng.choice(texts.RE_REVIEW_OPINIONS[outcome]))
         ctx.final_pool.append(PoolEntry(sim, t))
         return
-    close_day = sim._open_window("re_review_request").due_on + dt.timedelta(days=1)
+    close_day = ctx.plan_due(sim._open_window("re_review_request")) + dt.timedelta(days=1)
     by_sweep = rng.random() < 0.5
     close_at = ctx.night(close_day, rng) if by_sweep else ctx.office_time(close_day + dt.timedelta(days=rng.randint(0, 5)), rng)
     if close_at > ctx.now:

@@ -118,7 +118,7 @@ _CASE_COLUMNS = [
     "law_related", "accused_organ_id", "related_case_id", "same_facts", "state", "closure", "current_organ_id",
     "routed_by_id", "returned_from_id", "handling_organ_id", "route_kind", "handling_route", "outcome", "review_outcome",
     "assigned_due", "report_required", "extended", "replied_at", "delivered_on", "satisfaction_organ",
-    "satisfaction_bureau", "closed_at", "due_on", "due_warn_on", "version",
+    "satisfaction_bureau", "closed_at", "due_on", "due_warn_on", "due_pending_year", "version",
 ]
 
 
@@ -133,7 +133,7 @@ def _case_row(sim: CaseSim) -> tuple:
         _pk(f["routed_by"]), _pk(f["returned_from"]), _pk(f["handling_organ"]), f["route_kind"], f["handling_route"],
         f["outcome"], f["review_outcome"], f["assigned_due"], f["report_required"], f["extended"], f["replied_at"],
         f["delivered_on"], f["satisfaction_organ"], f["satisfaction_bureau"], f["closed_at"], f["due_on"],
-        f["due_warn_on"], f["version"],
+        f["due_warn_on"], f["due_pending_year"], f["version"],
     )
 
 
@@ -150,7 +150,7 @@ class BatchWriter:
         self.events = Inserter(Event, ["id", "case_id", "action", "at", "actor_id", "organ_id", "target_organ_id",
                                        "from_state", "to_state", "note", "data"])
         self.deadlines = Inserter(Deadline, ["case_id", "rule_id", "organ_id", "started_on", "days", "extra_days",
-                                             "fixed_due", "due_on", "met_at", "is_open"])
+                                             "fixed_due", "due_on", "pending_year", "met_at", "is_open"])
         self.documents = Inserter(Document, ["case_id", "event_id", "kind", "organ_id", "year", "seq", "number", "title",
                                              "addressee", "fields", "issued_at", "issued_by_id", "for_petitioner",
                                              "docx", "pdf"])
@@ -180,7 +180,8 @@ class BatchWriter:
                          e.to_state, e.note, e.data))
         self.events.insert(rows)
         self.deadlines.insert([
-            (sim.pk, d.rule, d.organ_id, d.started_on, d.days, d.extra_days, d.fixed_due, d.due_on, d.met_at, d.is_open)
+            (sim.pk, d.rule, d.organ_id, d.started_on, d.days, d.extra_days, d.fixed_due, d.due_on, d.pending_year,
+             d.met_at, d.is_open)
             for sim in sims for d in sim.deadlines
         ])
         self.documents.insert([
