@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from xinfang.orgs.models import Role
+from xinfang.orgs.models import Organ, Role
 
 from .models import Case, CaseOrgan, Category, State
 
@@ -77,8 +77,12 @@ def cases_visible_to(user) -> QuerySet[Case]:
         links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id__in=organ_ids)
     else:
         links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id=user.organ_id)
-    superior = (Q(state=State.REPLIED, handling_organ__parent_id=user.organ_id)
-                | Q(state=State.REVIEWED, current_organ__parent_id=user.organ_id))
+    # The organs one level below, as a subquery rather than a join on the organ table: joined
+    # (an outer join, inside the OR) it was looked up for every case scanned, which made a list
+    # over a million cases several times slower.
+    children = Organ.objects.filter(parent_id=user.organ_id).values("pk")
+    superior = (Q(state=State.REPLIED, handling_organ_id__in=children)
+                | Q(state=State.REVIEWED, current_organ_id__in=children))
     return Case.objects.filter(Exists(links) | superior).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
 
 

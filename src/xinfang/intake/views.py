@@ -44,7 +44,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _capped_count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Counting needs neither the order nor the joined rows: kept, they made the database walk
+        # the whole list in received order (a random read per case) just to count it.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
