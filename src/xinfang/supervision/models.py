@@ -82,6 +82,61 @@ class SupervisionLetter(models.Model):
         return self.status == LetterStatus.OPEN and timezone.localdate() > self.answer_due
 
 
+class ReminderGrade(models.TextChoices):
+    NEAR = "near", _("临期")
+    OVERDUE = "overdue", _("超期")
+
+
+class ReminderTo(models.TextChoices):
+    ORGAN = "organ", _("主送机关")
+    ISSUER = "issuer", _("发函督查员")
+
+
+class LetterReminder(models.Model):
+    """An in-app reminder that a letter's written answer is near its date (临期) or past it (超期)
+    (条例第39条: the organ answers the 督办 in writing within the time set).
+
+    The receiving organ gets both grades (at the top of its inbox); the issuing supervisor gets the
+    超期 one (on the supervision desk, seen by the supervisors of the issuing organ). One row per
+    (letter, grade, recipient): the unique key claims it, so the hourly job (`reminders.py`) may
+    run any number of times, or twice at once, and still sends each reminder once."""
+
+    letter = models.ForeignKey(SupervisionLetter, models.CASCADE, related_name="reminders", verbose_name=_("函件"))
+    grade = models.CharField(_("提醒类型"), max_length=10, choices=ReminderGrade.choices)
+    recipient = models.CharField(_("提醒对象"), max_length=10, choices=ReminderTo.choices)
+    organ = models.ForeignKey("orgs.Organ", models.PROTECT, related_name="+", verbose_name=_("接收机关"),
+                              help_text=_("主送机关,或发函机关(发给发函督查员的提醒)"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("接收人"))
+    due_on = models.DateField(_("答复期限"))
+    created_at = models.DateTimeField(_("提醒时间"), default=timezone.now)
+    read_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("已读人"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("函件答复提醒")
+        verbose_name_plural = _("函件答复提醒")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["letter", "grade", "recipient"], name="one_letter_reminder")]
+        indexes = [models.Index(fields=["organ", "recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.grade} {self.recipient}"
+
+    @property
+    def text(self) -> str:
+        """The reminder in words (rendered when shown, so it follows the reader's language)."""
+        letter = self.letter
+        values = {"kind": letter.get_kind_display(), "number": letter.document.number, "organ": letter.organ.name,
+                  "due": self.due_on.isoformat()}
+        if self.recipient == ReminderTo.ISSUER:
+            return _("%(organ)s未在%(due)s前书面答复%(kind)s%(number)s,已超期。") % values
+        if self.grade == ReminderGrade.OVERDUE:
+            return _("%(kind)s%(number)s的答复期限%(due)s已过,尚未书面答复,请尽快答复。") % values
+        return _("%(kind)s%(number)s须于%(due)s前书面答复,即将到期,请按期答复。") % values
+
+
 class CaseListing(models.Model):
     """挂牌督办 (Art.39): a case put on the bureau's list, with the reason, until cleared."""
 

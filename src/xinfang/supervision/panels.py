@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from . import services as sv
 from .forms import EscalationForm, InstructionForm, LeaderForm, ReasonForm, ResultForm
-from .models import LetterKind, LetterStatus, SupervisionLetter
+from .models import LetterKind, LetterStatus, ReminderTo, SupervisionLetter
+from .reminders import unread_for
 
 
 def case_panel_context(request, case) -> dict:
@@ -34,14 +35,16 @@ def case_panel_context(request, case) -> dict:
 
 
 def inbox_panel_context(request) -> dict:
-    """Open letters addressed to the user's organ, and 批示 on its cases not yet signed for."""
+    """Open letters addressed to the user's organ, their unread 临期/超期 reminders, and 批示 on its
+    cases not yet signed for."""
     user = request.user
     if not getattr(user, "organ_id", None):
-        return {"letters": [], "instructions": []}
+        return {"letters": [], "instructions": [], "reminders": []}
     letters = (SupervisionLetter.objects.filter(organ_id=user.organ_id, status=LetterStatus.OPEN)
                .select_related("case", "document", "issuer").order_by("answer_due", "pk")[:50])
     return {
         "letters": list(letters),
+        "reminders": list(unread_for(user, ReminderTo.ORGAN).order_by("letter__answer_due", "pk")[:50]),
         "instructions": list(sv.unread_instructions(user).order_by("-at")[:50]),
         "today": timezone.localdate(),
         "next": request.get_full_path(),

@@ -37,6 +37,7 @@ urlpatterns = [
     path("cases/<int:pk>/escalate/", views.escalate, name="escalate"),
     path("cases/<int:pk>/escalate/<int:escalation_pk>/result/", views.escalation_result, name="escalation_result"),
     path("instructions/<int:pk>/read/", views.instruction_read, name="instruction_read"),
+    path("reminders/read/", views.reminders_read, name="reminders_read"),
     path("leader/", views.leader_desk, name="leader_desk"),
     path("spot-checks/", views.spot_checks, name="spot_checks"),
     path("spot-checks/results/", views.spot_results, name="spot_results"),

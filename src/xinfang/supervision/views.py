@@ -29,12 +29,15 @@ from xinfang.documents.render import CONTENT_TYPES, PdfFontMissing, ensure_files
 from xinfang.orgs.models import Role
 
 from . import ranking as rk
+from . import reminders as rm
 from . import services as sv
 from .forms import (
     AnswerForm, EscalationForm, InstructionForm, LeaderForm, LetterForm, ReasonForm, ResultForm, ReviewForm, ScoreForm,
     SpotCheckForm,
 )
-from .models import Escalation, Instruction, LeaderAssignment, LetterKind, LetterStatus, SpotCheck, SpotCheckItem
+from .models import (
+    Escalation, Instruction, LeaderAssignment, LetterKind, LetterStatus, ReminderTo, SpotCheck, SpotCheckItem,
+)
 
 PAGE_SIZE = 50
 
@@ -89,6 +92,7 @@ def desk(request):
         "letters_open": open_letters.filter(status=LetterStatus.OPEN).count(),
         "letters_overdue": open_letters.filter(status=LetterStatus.OPEN, answer_due__lt=today).count(),
         "letters_answered": open_letters.filter(status=LetterStatus.ANSWERED).count(),
+        "reminders": list(rm.unread_for(user, ReminderTo.ISSUER).order_by("letter__answer_due", "pk")[:50]),
     })
 
 
@@ -172,6 +176,7 @@ def _letter_context(request, letter, answer_form=None, review_form=None):
     can_review = letter.status == LetterStatus.ANSWERED and sv.may_close(user, letter)
     return {
         "letter": letter,
+        "reminders": list(letter.reminders.select_related("organ", "user", "read_by").order_by("created_at", "pk")),
         "case_visible": cases_visible_to(user).filter(pk=letter.case_id).exists(),
         "answer_form": (answer_form or AnswerForm()) if can_answer else None,
         "review_form": (review_form or ReviewForm()) if can_review else None,
@@ -341,6 +346,22 @@ def instruction_read(request, pk):
         return _refused(request, exc, title=_("签收批示"))
     messages.success(request, _("已签收批示。"))
     return redirect(request.POST.get("next") if (request.POST.get("next") or "").startswith("/") else "inbox")
+
+
+@login_required
+@require_POST
+def reminders_read(request):
+    """Mark the letter reminders shown to the user read: the receiving organ's (inbox, to=organ)
+    or, for a supervisor, the issuing organ's 超期 ones (desk, to=issuer)."""
+    recipient = request.POST.get("to")
+    if recipient not in ReminderTo.values:
+        raise Http404
+    if recipient == ReminderTo.ISSUER and not sv.is_supervisor(request.user):
+        return _forbidden(request, _("该操作须由督查员办理。"), _("函件答复提醒"))
+    rm.mark_read(request.user, recipient)
+    messages.success(request, _("已将函件答复提醒标为已读。"))
+    default = "supervision:desk" if recipient == ReminderTo.ISSUER else "inbox"
+    return redirect(request.POST.get("next") if (request.POST.get("next") or "").startswith("/") else default)
 
 
 # --------------------------------------------------------------------------- the leader's desk

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 
 class Command(BaseCommand):
-    help = "Supervision: list open supervision letters, or export the monthly 红黑榜."
+    help = "Supervision: list open supervision letters, export the monthly 红黑榜, or send letter reminders."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="job", required=True)
@@ -26,10 +26,15 @@ class Command(BaseCommand):
         ranking.add_argument("user", help="username of the supervisor, leader or analyst whose view is exported")
         ranking.add_argument("file", help="output file, .csv or .xlsx")
         ranking.add_argument("--month", default="", help="YYYY-MM; default: last month")
+        sub.add_parser("remind", help="send the 临期/超期 reminders of unanswered letters now (idempotent)")
 
     def handle(self, *args, job, **options):
         if job == "letters":
             self.letters(options["overdue"], options["organ"])
+        elif job == "remind":
+            from xinfang.supervision.reminders import send_letter_reminders
+
+            self.stdout.write(f"letter reminders sent: {send_letter_reminders()}")
         else:
             self.ranking(options["user"], options["file"], options["month"])
 
