@@ -141,25 +141,40 @@ def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
     return out
 
 
+def _rows_in(sql: str, ids, chunk: int = 5000):
+    """Rows of `sql` (one `IN ({ids})` placeholder) for many ids, a few thousand per query.
+
+    Plain SQL on purpose: these lookups run for every batch of an import with thousands of ids,
+    and the ORM spent more time preparing each id of the IN list than the database did."""
+    ids = sorted(ids)
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            cur.execute(sql.format(ids=_placeholders(len(part))), part)
+            yield from cur.fetchall()
+
+
+def _aware(value):
+    """A datetime read by plain SQL as the ORM would return it (SQLite stores naive UTC)."""
+    if value is not None and value.tzinfo is None and settings.USE_TZ:
+        return value.replace(tzinfo=connection.timezone)
+    return value
+
+
 def lookup_persons(keys: set[int]) -> dict[int, list[int]]:
     """{person key: [case ids]} in one query per few thousand keys."""
     out: dict[int, list[int]] = defaultdict(list)
-    keys = sorted(keys)
-    for start in range(0, len(keys), 5000):
-        for key, case_id in PersonKey.objects.filter(key__in=keys[start:start + 5000]).values_list("key", "case_id"):
-            out[key].append(case_id)
+    sql = (f"SELECT {connection.ops.quote_name('key')}, case_id FROM {PersonKey._meta.db_table} "
+           f"WHERE {connection.ops.quote_name('key')} IN ({{ids}})")
+    for key, case_id in _rows_in(sql, keys):
+        out[key].append(case_id)
     return out
 
 
 def _texts(case_ids) -> dict[int, tuple]:
     """{case id: (title, content, bureau id, received at)}, a few thousand ids per query."""
-    ids = sorted(case_ids)
-    out = {}
-    for start in range(0, len(ids), 5000):
-        rows = Case.objects.filter(pk__in=ids[start:start + 5000]).values_list(
-            "pk", "title", "content", "bureau_id", "received_at")
-        out.update((pk, (t, c, b, r)) for pk, t, c, b, r in rows)
-    return out
+    sql = f"SELECT id, title, content, bureau_id, received_at FROM {Case._meta.db_table} WHERE id IN ({{ids}})"
+    return {pk: (t, c, b, _aware(r)) for pk, t, c, b, r in _rows_in(sql, case_ids)}
 
 
 # Profiles of recently verified cases, kept across batches of one process: consecutive batches of
@@ -190,11 +205,16 @@ def _profile(cid: int, title: str, content: str, norm: str | None = None) -> T.P
     return prof
 
 
+_ID_MASK = (1 << 48) - 1
+
+
 def pick(band_hits: dict[int, int], person_hits: set[int], exclude=()) -> list[int]:
     """The candidates worth verifying: the most band hits first (the newest among equals), then
     the latest same-person cases; MAX_CANDIDATES and MAX_PERSON_CANDIDATES at most."""
-    best = heapq.nsmallest(MAX_CANDIDATES + len(exclude), band_hits.items(), key=lambda kv: (-kv[1], -kv[0]))
-    ids = [c for c, _ in best if c not in exclude][:MAX_CANDIDATES]
+    # Most hits first, the newest among equals: the largest (hits, id), as one integer each so the
+    # heap compares plain ints (ids are below 2**48; hits at most 2 * BANDS).
+    best = heapq.nlargest(MAX_CANDIDATES + len(exclude), [(n << 48) | c for c, n in band_hits.items()])
+    ids = [c for c in (v & _ID_MASK for v in best) if c not in exclude][:MAX_CANDIDATES]
     ids += [c for c in sorted(person_hits, reverse=True) if c not in exclude and c not in band_hits][:MAX_PERSON_CANDIDATES]
     return ids
 
@@ -354,13 +374,16 @@ def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
     batch_persons: dict[int, list[int]] = defaultdict(list)
     wanted: dict[int, tuple[dict, set]] = {}
     empty = ()
+    band_rows = bands.tolist()
     for i, cid in enumerate(case_ids):
-        hits: Counter = Counter()
-        bucket_keys = [(b, int(bands[i, b])) for b in range(T.BANDS) if bands[i, b]] if norms[i] else []
+        bucket_keys = [(b, v) for b, v in enumerate(band_rows[i]) if v] if norms[i] else []
+        # Every id met in the case's buckets, counted at once (one Counter per case, not per bucket).
+        met: list[int] = []
         for key in bucket_keys:
-            hits.update(db_buckets.get(key, empty))
+            met += db_buckets.get(key, empty)
             mine = batch_buckets[key]
-            hits.update(mine[-BUCKET_CAP:])
+            met += mine[-BUCKET_CAP:]
+        hits = Counter(met)
         same = set()
         for k in keys.get(cid, ()):
             same.update(db_persons.get(k, empty))
@@ -413,7 +436,8 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     per_later: dict[int, list] = defaultdict(list)
     for (later, earlier), (f, k) in pairs.items():
         per_later[later].append((f.score, earlier, f, k))
-    existing = set(Link.objects.filter(case_id__in=list(per_later)).values_list("case_id", "earlier_id"))
+    existing = set(_rows_in(f"SELECT case_id, earlier_id FROM {Link._meta.db_table} WHERE case_id IN ({{ids}})",
+                            per_later))
     chosen = []
     for later, items in per_later.items():
         items.sort(key=lambda x: (-x[0], x[1]))
@@ -444,11 +468,11 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
 
 def chain_roots(case_ids) -> dict[int, int]:
     """{case id: root of its repeat chain} for cases that repeat an earlier one (not dismissed)."""
-    rows = (Link.objects.filter(case_id__in=list(case_ids), kind=Kind.REPEAT).exclude(status=Status.DISMISSED)
-            .order_by("case_id", "-score").values_list("case_id", "root_id"))
+    sql = (f"SELECT case_id, root_id FROM {Link._meta.db_table} WHERE case_id IN ({{ids}}) "
+           f"AND kind = '{Kind.REPEAT.value}' AND status <> '{Status.DISMISSED.value}' ORDER BY case_id, score DESC")
     out: dict[int, int] = {}
-    for cid, root in rows:
-        out.setdefault(cid, root)
+    for cid, root in _rows_in(sql, case_ids):
+        out.setdefault(cid, root)  # the root of the best-scoring link
     return out
 
 
