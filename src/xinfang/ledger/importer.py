@@ -531,28 +531,37 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
 
 
 def _import_batch(batch, reader, lookups, ctx, lenient, bureau, user_pk, job, writer, keys, sink, state, now, dry_run):
-    rows: list[Row] = []
+    cleaned: list[Row] = []
     errors = 0
-    first_seen: dict[str, int] = {}
     for number, cells in batch:
         try:
-            row = clean_row(number, cells, reader.layout, lookups, bureau, now)
+            cleaned.append(clean_row(number, cells, reader.layout, lookups, bureau, now))
         except RowErrors as exc:
             for column, reason in exc.errors:
                 sink.add(number, column, reason)
             errors += 1
+    existing = {no: (job_id, number) for no, job_id, number in LedgerRow.objects.filter(
+        bureau=bureau, source_no__in={r.source_no for r in cleaned}).values_list("source_no", "job_id", "row")
+        } if cleaned else {}
+    # A 编号 imported before (by an earlier import, or this very row by this job) is skipped; one
+    # that an earlier row of this file has (in this batch or, seen in LedgerRow, an earlier batch
+    # of this job) is an error: the same whatever the batch boundaries.
+    rows: list[Row] = []
+    skipped = 0
+    first_seen: dict[str, int] = {}
+    for row in cleaned:
+        job_id, first = existing.get(row.source_no, (None, None))
+        if first is not None and not (job.pk and job_id == job.pk and first != row.number):
+            skipped += 1
             continue
-        if row.source_no in first_seen:
-            sink.add(number, C.LABELS["case_no"], _("编号“%(no)s”与第%(row)s行重复。") % {
-                "no": row.source_no, "row": first_seen[row.source_no]})
+        first = first if first is not None else first_seen.get(row.source_no)
+        if first is not None:
+            sink.add(row.number, C.LABELS["case_no"], _("编号“%(no)s”与第%(row)s行重复。") % {
+                "no": row.source_no, "row": first})
             errors += 1
             continue
-        first_seen[row.source_no] = number
+        first_seen[row.source_no] = row.number
         rows.append(row)
-    existing = set(LedgerRow.objects.filter(bureau=bureau, source_no__in=list(first_seen))
-                   .values_list("source_no", flat=True)) if first_seen else set()
-    skipped = sum(1 for r in rows if r.source_no in existing)
-    rows = [r for r in rows if r.source_no not in existing]
     with transaction.atomic():
         locked = lock_case_counters([bureau.pk]) if not dry_run else {}
         ctx.counters = {key: c.last for key, c in locked.items()}
