@@ -77,12 +77,20 @@ class Inserter:
     def insert(self, rows: list[tuple], chunk: int = 5000) -> None:
         if not rows:
             return
-        rest = self._defaults()
-        adapters = self.adapters
+        n = len(self.fields)
+        # The defaults are the same for every row: adapted once. Of the given columns only those
+        # with an adapter are touched (most are plain text, numbers and ids).
+        rest = tuple(v if a is None or v is None else a(v) for v, a in zip(self._defaults(), self.adapters[n:]))
+        adapted = [(i, a) for i, a in enumerate(self.adapters[:n]) if a is not None]
         params = []
         for row in rows:
-            values = row + rest
-            params.append([v if a is None or v is None else a(v) for v, a in zip(values, adapters)])
+            values = list(row)
+            for i, a in adapted:
+                v = values[i]
+                if v is not None:
+                    values[i] = a(v)
+            values += rest
+            params.append(values)
         with connection.cursor() as cursor:
             for i in range(0, len(params), chunk):
                 cursor.executemany(self.sql, params[i:i + chunk])

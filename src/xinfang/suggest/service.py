@@ -8,6 +8,7 @@ Public contract (used by the ledger exporter, the panels, the API and the portal
 from __future__ import annotations
 
 import numpy as np
+from django.db import connection
 from django.utils import timezone
 
 from xinfang.cases.models import Case, Category, RouteKind, Topic
@@ -229,30 +230,49 @@ def suggest_cases(case_ids: list[int], *, source: str = "") -> int:
     Cases registered from the form (and the portal, where the citizen's draft is classified the
     same way) record at once whether the clerk's category and topic agree with the suggestion."""
     stored = 0
-    ids = list(case_ids)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        cases = list(Case.objects.filter(pk__in=chunk).values("pk", "title", "content", "category", "topic_id", "region_id"))
-        if not cases:
-            continue
-        results = _compute(cases)
-        now = timezone.now()
-        rows = []
-        for case, res in zip(cases, results):
+    ids = sorted(set(case_ids))
+    inserter = _suggestion_inserter()
+    case_table, table = Case._meta.db_table, Suggestion._meta.db_table
+    # Plain SQL and prepared tuples: this runs for every batch of an import, and the ORM's
+    # per-id and per-object work cost more than the queries themselves.
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
+            marks = ",".join(["%s"] * len(chunk))
+            cur.execute(f"SELECT id, title, content, category, topic_id, region_id FROM {case_table} "
+                        f"WHERE id IN ({marks}) ORDER BY id", chunk)
+            cases = [dict(zip(("pk", "title", "content", "category", "topic_id", "region_id"), row))
+                     for row in cur.fetchall()]
+            if not cases:
+                continue
+            results = _compute(cases)
+            now = timezone.now()
             decided = source == "form"
-            rows.append(Suggestion(
-                case_id=case["pk"], created_at=now, intake_source=source[:10],
-                category=res["category"], category_confidence=res["category_confidence"], category_source=res["category_source"],
-                topic_id=res["topic_id"], topic_confidence=res["topic_confidence"], topic_source=res["topic_source"],
-                organ_id=res["organ_id"], organ_confidence=res["organ_confidence"], organ_source=res["organ_source"],
-                route_kind=res["route_kind"], rule=res["rule"], model_version=res["model_version"],
-                category_accepted=(res["category"] == case["category"]) if decided and res["category"] else None,
-                topic_accepted=(res["topic_id"] == case["topic_id"]) if decided and res["topic_id"] and case["topic_id"] else None,
-            ))
-        Suggestion.objects.filter(case_id__in=[c["pk"] for c in cases]).delete()
-        Suggestion.objects.bulk_create(rows, batch_size=500)
-        stored += len(rows)
+            rows = [(
+                case["pk"], now, source[:10],
+                res["category"], res["category_confidence"], res["category_source"],
+                res["topic_id"], res["topic_confidence"], res["topic_source"],
+                res["organ_id"], res["organ_confidence"], res["organ_source"],
+                res["route_kind"], res["rule"].pk if res["rule"] else None,
+                res["model_version"].pk if res["model_version"] else None,
+                (res["category"] == case["category"]) if decided and res["category"] else None,
+                (res["topic_id"] == case["topic_id"]) if decided and res["topic_id"] and case["topic_id"] else None,
+            ) for case, res in zip(cases, results)]
+            done = [c["pk"] for c in cases]
+            cur.execute(f"DELETE FROM {table} WHERE case_id IN ({','.join(['%s'] * len(done))})", done)
+            inserter.insert(rows)
+            stored += len(rows)
     return stored
+
+
+def _suggestion_inserter():
+    """The prepared INSERT for Suggestion rows (built per call: it is bound to this thread's connection)."""
+    from xinfang.demo.writer import Inserter
+
+    return Inserter(Suggestion, [
+        "case_id", "created_at", "intake_source", "category", "category_confidence", "category_source",
+        "topic_id", "topic_confidence", "topic_source", "organ_id", "organ_confidence", "organ_source",
+        "route_kind", "rule_id", "model_version_id", "category_accepted", "topic_accepted"])
 
 
 def record_routing(case_id: int, organ_id: int) -> None:
