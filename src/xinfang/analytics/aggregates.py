@@ -89,39 +89,38 @@ def _fine_rows(lo_day: dt.date, hi_day: dt.date, today: dt.date):
 
 
 def _rebuild_range(lo_day: dt.date, hi_day: dt.date, today: dt.date) -> int:
-    rows: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNTER_NAMES))
-    for r in _fine_rows(lo_day, hi_day, today).iterator(chunk_size=5000):
-        values = [r[n] for n in COUNTER_NAMES]
-        keys = [("all", "")] + [(dim, "" if r[f] is None else str(r[f])) for dim, f in BREAKDOWNS.items()]
-        for dim, key in keys:
-            acc = rows[(r["d"], r["org"], r["acc"] or 0, dim, key)]
-            for i, v in enumerate(values):
-                acc[i] += v
+    """Replace the day rows of [lo_day, hi_day] with the counters of the cases received then.
+
+    One `INSERT … SELECT` in the database: the fine rows (`_fine_rows`, the ORM's own SQL of
+    `counters()`) are computed once as a CTE and summed into the five breakdowns there. Fetching
+    them into Python and sending the sums back as multi-row INSERTs cost ~1 s per 1,000 rows on
+    PostgreSQL (client-side binding of 28,000 parameters), i.e. hours for a million cases."""
+    fine_sql, params = _fine_rows(lo_day, hi_day, today).query.sql_with_params()
+    qn = connection.ops.quote_name
+    table = qn(DailyStat._meta.db_table)
+    head = f"{qn('d')} AS b_day, {qn('org')} AS b_org, COALESCE({qn('acc')}, 0) AS b_acc"
+    values = ", ".join(qn(n) for n in COUNTER_NAMES)
+    # Keys as the dashboard reads them: the value as text, "" when empty (str() of an id is its
+    # digits, as CAST … AS TEXT gives on both engines). The first branch names the columns.
+    branches = [f"SELECT {head}, 'all' AS b_dim, '' AS b_key, {values} FROM fine"]
+    branches += [f"SELECT {head}, '{dim}', COALESCE(CAST({qn(f)} AS TEXT), ''), {values} FROM fine"
+                 for dim, f in BREAKDOWNS.items()]
+    sums = ", ".join(f"SUM({qn(n)})" for n in COUNTER_NAMES)
     DailyStat.objects.filter(grain=Grain.DAY, day__gte=lo_day, day__lte=hi_day).delete()
-    objs = [(Grain.DAY.value, day, org, acc, dim, key, *vals) for (day, org, acc, dim, key), vals in rows.items()]
-    _insert(objs)
-    return len(objs)
+    with connection.cursor() as cur:
+        cur.execute(
+            # INSERT first: Python's sqlite3 reports rowcount only for statements starting so.
+            f"INSERT INTO {table} ({', '.join(qn(c) for c in _columns())}) "
+            f"WITH fine AS ({fine_sql}) "
+            f"SELECT %s, b_day, b_org, b_acc, b_dim, b_key, {sums} "
+            f"FROM ({' UNION ALL '.join(branches)}) AS b "
+            f"GROUP BY b_day, b_org, b_acc, b_dim, b_key",
+            [*params, Grain.DAY.value])
+        return max(cur.rowcount, 0)
 
 
 def _columns() -> list[str]:
     return ["grain", "day", "organ_id", "accused_id", "dim", "key", *COUNTER_NAMES]
-
-
-def _insert(rows: list[tuple]) -> None:
-    """Plain multi-row INSERTs: the ORM's bulk_create costs ~1 ms a row in SQL compilation."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    cols = _columns()
-    one = "(" + ", ".join(["%s"] * len(cols)) + ")"
-    head = f"INSERT INTO {qn(DailyStat._meta.db_table)} ({', '.join(qn(c) for c in cols)}) VALUES "
-    per = max(1, 900 // len(cols)) if connection.vendor == "sqlite" else 1000
-    adapt = connection.ops.adapt_datefield_value
-    with connection.cursor() as cur:
-        for i in range(0, len(rows), per):
-            chunk = rows[i:i + per]
-            params = [v for r in chunk for v in (r[0], adapt(r[1]), *r[2:])]
-            cur.execute(head + ", ".join([one] * len(chunk)), params)
 
 
 def _rollup_month(month: dt.date) -> None:
