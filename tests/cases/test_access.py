@@ -179,3 +179,30 @@ def test_evaluation_is_not_offered_twice(cast, make_case):
     case = workflow.evaluate_case(cast.registrar, case, organ_satisfaction="satisfied")
     assert "evaluate" not in access.allowed_transitions(cast.registrar, case)
     assert access.transition_refusal(cast.registrar, case, "evaluate") == "该事项已经评价。"
+
+
+def test_the_links_phrasing_sees_exactly_the_same_cases_for_everyone(world, make_case):
+    """cases_visible_to(from_links=True) is a plan choice only: the same set for every member of
+    the cast, including the accused organ (Art.30) and the organs one level up (Art.35, 36)."""
+    make_case("replied")
+    make_case("reviewed")
+    for user in (world.registrar, world.handler, world.head, world.other, world.accused, world.discipline_handler,
+                 world.legal_handler, world.reviewer, world.re_reviewer, world.district_registrar, world.supervisor,
+                 world.leader, world.citizen, world.admin, AnonymousUser()):
+        walked = set(access.cases_visible_to(user).values_list("pk", flat=True))
+        linked = set(access.cases_visible_to(user, from_links=True).values_list("pk", flat=True))
+        assert walked == linked, user
+
+
+def test_an_organ_holds_few_cases_until_its_links_pass_120_sqrt_n(world, monkeypatch):
+    """The bound is FEW_LINKS_FACTOR·√N links for N cases (N read from the newest id)."""
+    assert access.holds_few_cases(world.handler)
+    assert access.holds_few_cases(world.supervisor)
+    assert not access.holds_few_cases(world.admin)  # the superuser sees everything: walk
+    assert not access.holds_few_cases(AnonymousUser())
+    newest = max(c.pk for c in (world.housing_case, world.report_case, world.district_case))
+    links = CaseOrgan.objects.filter(organ=world.bureau).count()
+    monkeypatch.setattr(access, "FEW_LINKS_FACTOR", links / newest ** 0.5 + 0.01)
+    assert access.holds_few_cases(world.registrar)  # exactly at the bound
+    monkeypatch.setattr(access, "FEW_LINKS_FACTOR", (links - 1) / newest ** 0.5 + 0.01)
+    assert not access.holds_few_cases(world.registrar)

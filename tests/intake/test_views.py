@@ -684,6 +684,23 @@ def test_case_list_caps_the_count(as_user, cast, make_case, monkeypatch):
     assert not response.context["page_obj"].paginator.capped
 
 
+@pytest.mark.parametrize("few", [True, False])
+def test_case_list_pages_and_counts_alike_however_the_rows_are_found(as_user, cast, make_case, monkeypatch, few):
+    """An organ holding few cases is counted from its links, and read from them past DEEP_PAGE; an
+    organ holding many is walked newest first. The pages and totals are the same either way."""
+    monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "DEEP_PAGE", 1)
+    monkeypatch.setattr(views, "holds_few_cases", lambda user: few)
+    cases = [make_case("pending") for _ in range(5)]
+    make_case("registered")  # still at the bureau: not the housing bureau's
+    newest_first = [c.number for c in sorted(cases, key=lambda c: (c.received_at, c.pk), reverse=True)]
+    client = as_user(cast.handler)
+    first = client.get(reverse("case_list"))
+    assert listed(first) == newest_first[:2] and "共 5 条" in first.content.decode()
+    assert listed(client.get(reverse("case_list"), {"page": 2})) == newest_first[2:4]
+    assert listed(client.get(reverse("case_list"), {"page": 3})) == newest_first[4:]
+
+
 def test_case_list_query_count_does_not_grow_with_rows(as_user, cast, make_case, django_assert_max_num_queries):
     for _ in range(6):
         make_case("pending")

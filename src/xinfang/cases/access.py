@@ -59,11 +59,16 @@ def is_citizen(actor) -> bool:
     return isinstance(actor, Citizen)
 
 
-def cases_visible_to(user) -> QuerySet[Case]:
+def cases_visible_to(user, *, from_links: bool = False) -> QuerySet[Case]:
     """Cases `user` may see: those that are or were at the user's organ; for supervisors, leaders
     and analysts, at any organ in their organ's subtree; and a decided case whose 复查/复核 request
     the user's organ receives, being one level above the organ that decided (Art.35, 36). 检举控告
-    cases are never visible to the accused organ (Art.30 ¶3)."""
+    cases are never visible to the accused organ (Art.30 ¶3).
+
+    `from_links=True` gives exactly the same cases, phrased so that the database can start from
+    the organ's links instead of walking the cases (an IN list rather than a per-case EXISTS): the
+    better plan to count a capped number of rows of an organ holding a small share of the cases,
+    the worse one to list the newest few of a large share."""
     if isinstance(user, Citizen):
         return Case.objects.filter(pk__in=user.case_ids)
     if not getattr(user, "is_authenticated", False):
@@ -72,18 +77,40 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return Case.objects.all()
     if user.organ_id is None:
         return Case.objects.none()
-    if user.has_role(*OVERSIGHT_ROLES):
-        organ_ids = user.organ.descendant_ids()
-        links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id__in=organ_ids)
-    else:
-        links = CaseOrgan.objects.filter(case=OuterRef("pk"), organ_id=user.organ_id)
+    links = _links(user)
+    linked = Q(pk__in=links.values("case_id")) if from_links else Exists(links.filter(case=OuterRef("pk")))
     # The organs one level below, as a subquery rather than a join on the organ table: joined
     # (an outer join, inside the OR) it was looked up for every case scanned, which made a list
     # over a million cases several times slower.
     children = Organ.objects.filter(parent_id=user.organ_id).values("pk")
     superior = (Q(state=State.REPLIED, handling_organ_id__in=children)
                 | Q(state=State.REVIEWED, current_organ_id__in=children))
-    return Case.objects.filter(Exists(links) | superior).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
+    return Case.objects.filter(linked | superior).exclude(category=Category.REPORT, accused_organ_id=user.organ_id)
+
+
+FEW_LINKS_FACTOR = 120  # see holds_few_cases
+
+
+def _links(user):
+    if user.has_role(*OVERSIGHT_ROLES):
+        return CaseOrgan.objects.filter(organ_id__in=user.organ.descendant_ids())
+    return CaseOrgan.objects.filter(organ_id=user.organ_id)
+
+
+def holds_few_cases(user) -> bool:
+    """Whether the organs behind `user`'s view hold few enough cases that counting what the user
+    sees is cheaper from their links (`cases_visible_to(user, from_links=True)`).
+
+    Counting up to a cap by walking the cases costs about cap ÷ share rows; starting from the
+    links costs one row per link. The two meet near 120·√N links for N cases (measured on SQLite
+    at a million cases, where an organ with 5 % of them counted 6× faster from its links and the
+    whole tree 40× slower), so the links are counted up to that bound, through their index."""
+    if isinstance(user, Citizen) or not getattr(user, "is_authenticated", False) or user.is_superuser \
+            or user.organ_id is None:
+        return False
+    newest = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    bound = int(FEW_LINKS_FACTOR * newest ** 0.5)
+    return _links(user).values("pk")[: bound + 1].count() <= bound
 
 
 def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:

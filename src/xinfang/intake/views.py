@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.cases import workflow
-from xinfang.cases.access import OVERSIGHT_ROLES, WorkflowError, cases_visible_to, may_register
+from xinfang.cases.access import OVERSIGHT_ROLES, WorkflowError, cases_visible_to, holds_few_cases, may_register
 from xinfang.cases.models import OPEN_STATES, Attachment, RouteKind
 from xinfang.deadlines.models import Rule
 from xinfang.handling.views import INBOX_STATES, inbox_tabs
@@ -38,15 +38,19 @@ class CappedPaginator(Paginator):
     million cases never counts them all. Beyond the cap it reports `capped` = True and offers the
     first cap/per_page pages; the user narrows the filters to reach the rest."""
 
-    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, *, count_list=None, **kwargs):
+        """`count_list`, when given, is the same rows phrased for counting (see
+        access.cases_visible_to's from_links)."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        self.count_list = count_list
 
     @cached_property
     def _capped_count(self) -> int:
         # Counting needs neither the order nor the joined rows: kept, they made the database walk
         # the whole list in received order (a random read per case) just to count it.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        rows = self.object_list if self.count_list is None else self.count_list
+        return rows.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -180,16 +184,35 @@ def _render_register(request, form, formset, petitioner_errors=(), *, status=200
 # --------------------------------------------------------------------------- case list
 
 
+# From this page on, the case list of an organ holding few cases is read from its links (measured
+# at a million cases: walking newest first cost 0.1 s at page 10 and 1.5 s at page 200, the links
+# a flat 0.15–0.4 s).
+DEEP_PAGE = 15
+
+
+def _page_number(request) -> int:
+    try:
+        return int(request.GET.get("page") or 1)
+    except ValueError:
+        return 1  # Paginator.get_page shows the first page for anything not a number
+
+
 @login_required
 def case_list(request):
     """Every case the user may see, filtered by GET parameters (shareable links), newest first."""
     form = CaseFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "intake/case_list.html", {"form": form, "page_obj": None, "cases": []}, status=400)
-    cases = (form.filter(cases_visible_to(request.user))
+    # The newest pages are found fastest by walking the cases newest first. For an organ holding a
+    # small share of the cases (access.holds_few_cases), the capped count and the deeper pages
+    # are found faster from the organ's links: walking, they cost a row per case passed over.
+    few = holds_few_cases(request.user)
+    count_list = form.filter(cases_visible_to(request.user, from_links=True)) if few else None
+    deep = few and _page_number(request) > DEEP_PAGE
+    cases = (form.filter(cases_visible_to(request.user, from_links=deep))
              .select_related("current_organ").prefetch_related("petitioners")
              .order_by("-received_at", "-id"))
-    page = CappedPaginator(cases, LIST_PAGE_SIZE, cap=COUNT_CAP).get_page(request.GET.get("page"))
+    page = CappedPaginator(cases, LIST_PAGE_SIZE, cap=COUNT_CAP, count_list=count_list).get_page(request.GET.get("page"))
     filtered = any(v not in (None, "") for v in form.cleaned_data.values())
     return render(request, "intake/case_list.html", {
         "form": form, "page_obj": page, "cases": page.object_list, "filtered": filtered,
