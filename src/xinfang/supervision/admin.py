@@ -5,7 +5,8 @@ from django.contrib import admin
 from xinfang.admin import ReadOnlyAdmin
 
 from .models import (
-    CaseListing, ChecklistItem, Escalation, Instruction, LeaderAssignment, RankingMetric, SpotCheck, SupervisionLetter,
+    CaseListing, ChecklistItem, Escalation, Instruction, LeaderAssignment, LetterReminder, RankingMetric, SpotCheck,
+    SupervisionLetter,
 )
 
 
@@ -27,6 +28,13 @@ class SupervisionLetterAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["document", "organ"]
     raw_id_fields = ["case"]
+
+
+@admin.register(LetterReminder)
+class LetterReminderAdmin(ReadOnlyAdmin):
+    list_display = ["letter", "grade", "recipient", "organ", "due_on", "created_at", "read_at"]
+    list_filter = ["grade", "recipient"]
+    list_select_related = ["letter", "organ"]
 
 
 @admin.register(CaseListing)
