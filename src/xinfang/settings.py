@@ -21,6 +21,8 @@ XINFANG_DATA_KEY     key for personal data at rest (`xinfang keys generate`); re
                      (comma-separated) still read until `xinfang keys rotate` has run
 XINFANG_SESSION_SECONDS / XINFANG_SESSION_IDLE_SECONDS  absolute and idle session limits
 XINFANG_LOGIN_*, XINFANG_TOTP_REQUIRED_ROLES  login lockout and two-step login (docs/security.md)
+XINFANG_IMPORT_STALL_SECONDS  seconds without progress after which a ledger import counts as stalled
+                     and is resumed (default 120, docs/ledger.md)
 """
 from __future__ import annotations
 
@@ -270,6 +272,12 @@ HUEY = {
     "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")},
     "consumer": {"workers": env_int("XINFANG_JOB_WORKERS", 2), "worker_type": "thread", "periodic": True},
 }
+# A ledger import whose heartbeat is older than this is taken as stalled (its worker died) and may
+# be resumed. It must stay well above the time one batch takes (about two seconds, see
+# ledger.importer.BATCH_SECONDS), or a live import could be taken by a second worker.
+LEDGER_IMPORT_STALL_SECONDS = env_int("XINFANG_IMPORT_STALL_SECONDS", 120)
+if LEDGER_IMPORT_STALL_SECONDS < 1:
+    raise ImproperlyConfigured("XINFANG_IMPORT_STALL_SECONDS must be at least 1")
 
 SESSION_COOKIE_HTTPONLY = True
 # Absolute limit: a session ends this long after login however busy it is (also the cookie's age).

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 
 import pytest
@@ -37,7 +38,10 @@ from tests.ledger.conftest import HEADER, row
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(phases=[Phase.explicit, Phase.generate], derandomize=True, deadline=None, database=None, max_examples=40, print_blob=False,
+# XINFANG_FUZZ_EXAMPLES=500 for a longer search (the suite runs 40). No shrinking: a failing
+# example is printed whole (Ledger.__repr__) rather than minutes spent making it smaller.
+FUZZ = settings(phases=[Phase.explicit, Phase.generate], derandomize=True, deadline=None, database=None,
+                max_examples=int(os.environ.get("XINFANG_FUZZ_EXAMPLES", 40)), print_blob=False,
                 # The cast (a function-scoped fixture) is shared by the examples on purpose: each
                 # example runs in a savepoint that is rolled back, so every one starts from it.
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,

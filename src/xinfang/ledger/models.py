@@ -18,7 +18,8 @@ from xinfang.cases.models import Case
 from xinfang.orgs.models import Organ
 
 
-STALL = dt.timedelta(minutes=2)
+# No progress for this long: the job's worker died (settings.LEDGER_IMPORT_STALL_SECONDS, default 2 minutes).
+STALL = dt.timedelta(seconds=settings.LEDGER_IMPORT_STALL_SECONDS)
 
 
 def upload_path(instance: "ImportJob", filename: str) -> str:
