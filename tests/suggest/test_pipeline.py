@@ -52,3 +52,39 @@ def test_macro_f1_matches_sklearn():
     pred = np.array([0, 1, 1, 1, 2, 0, 2])
     assert abs(_macro_f1(y, pred, 3) - f1_score(y, pred, average="macro")) < 1e-12
     assert isinstance(Head().offsets, bool)
+
+
+def test_unlabelled_texts_feed_the_idf_only():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts, labels = _data()
+    unlabelled = ["地铁施工封路绕行", "地铁站出口积水", "地铁末班车太早", "公交卡充值难"]
+    plain = TextClassifier().fit(texts, labels)
+    wide = TextClassifier().fit(texts, labels, unlabelled=unlabelled)
+    # The vocabulary is the labelled texts': n-grams only the unlabelled texts have are no features.
+    for name in ("v_all", "v_words", "v_title"):
+        assert getattr(wide.features_, name).vocabulary_ == getattr(plain.features_, name).vocabulary_
+    assert "地铁" not in wide.features_.v_words.vocabulary_
+    # The IDF is sklearn's smoothed IDF over labelled and unlabelled texts together.
+    every = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(texts + unlabelled)
+    vocab = wide.features_.v_all.vocabulary_
+    for gram in ("公", "公交", "学校", "污水"):
+        assert np.isclose(wide.features_.v_all.idf_[vocab[gram]], every.idf_[every.vocabulary_[gram]], rtol=1e-5)
+    # "学" is in no unlabelled text: among more texts it is rarer.
+    assert wide.features_.v_all.idf_[vocab["学"]] > plain.features_.v_all.idf_[vocab["学"]]
+    # The unlabelled rows are never trained on: still the three labelled classes, no pseudo-labels.
+    assert list(wide.classes_) == sorted(TEXTS) and wide.n_pseudo_ == 0
+    assert list(wide.predict(["公交线路调整", "河道污染发黑"])) == ["交通", "环境"]
+
+
+def test_suggestion_model_takes_unlabelled_texts_for_its_idf():
+    from xinfang.suggest.pipeline import SuggestionModel
+
+    texts, labels = _data()
+    plain = SuggestionModel().fit(texts, {"topic": labels})
+    model = SuggestionModel().fit(texts, {"topic": labels}, unlabelled=["学校门口拥堵", "学校操场积水"])
+    vocab = model.features.v_words.vocabulary_
+    assert vocab == plain.features.v_words.vocabulary_
+    assert model.features.v_words.idf_[vocab["学校"]] < plain.features.v_words.idf_[vocab["学校"]]
+    classes, p = model.predict(["学校收费"])["topic"]
+    assert list(classes) == sorted(TEXTS) and p.shape == (1, 3)

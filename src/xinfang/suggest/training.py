@@ -59,6 +59,17 @@ def training_data(limit: int | None = None) -> tuple[list[str], dict[str, list],
     return texts, labels, max((r[0] for r in rows), default=0)
 
 
+UNLABELLED_LIMIT = 20_000  # bounds the extra vocabulary/IDF work a training pays
+
+
+def unlabelled_texts(limit: int = UNLABELLED_LIMIT) -> list[str]:
+    """Texts of the newest cases not yet confirmed (still 待转送): no label can be trusted yet, but
+    they are this deployment's own wording, so they feed the vocabulary and IDF statistics
+    (`SuggestionModel.fit(unlabelled=...)`), never the classifiers themselves."""
+    qs = Case.objects.filter(state=State.REGISTERED).order_by("-pk").values_list("title", "content")[:limit]
+    return [join_text(t, c) for t, c in qs]
+
+
 def _names(target: str, values) -> dict[str, str]:
     from xinfang.cases.models import Category, Topic
     from xinfang.orgs.models import Organ
@@ -104,15 +115,17 @@ def train(*, note: str = "", evaluate: bool = False, limit: int | None = None) -
     texts, labels, last_id = training_data(limit or train_limit())
     if len(texts) < MIN_SAMPLES:
         raise ValueError(f"only {len(texts)} confirmed cases (need {MIN_SAMPLES})")
-    model = SuggestionModel().fit(texts, labels)
+    unlabelled = unlabelled_texts()
+    model = SuggestionModel().fit(texts, labels, unlabelled=unlabelled)
     if not model.heads:
         raise ValueError("no target has two classes among the confirmed cases")
-    metrics = {"counts": model.counts, "targets": sorted(model.heads), "confirmed_total": confirmed_cases().count()}
+    metrics = {"counts": model.counts, "targets": sorted(model.heads), "confirmed_total": confirmed_cases().count(),
+               "unlabelled": len(unlabelled)}
     if evaluate:
         for target in model.heads:
             rows = [(t, v) for t, v in zip(texts, labels[target]) if v]
             try:
-                cv = cross_validate([t for t, _ in rows], [v for _, v in rows])
+                cv = cross_validate([t for t, _ in rows], [v for _, v in rows], unlabelled=unlabelled)
                 metrics[f"{target}_macro_f1"] = round(cv["macro_f1"], 4)
             except ValueError:
                 pass
