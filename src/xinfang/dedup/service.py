@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.log import append as audit
 from xinfang.cases.access import WorkflowError, cases_visible_to
-from xinfang.cases.models import Case, State
+from xinfang.cases.models import Case, Category, State
 
 from . import index
 from .models import Decision, Kind, Link, Status
@@ -71,6 +71,13 @@ def refusal_for(later: Case, earlier: Case, *, visible: bool = True) -> tuple[st
     return _("同一信访人以同一事实和理由提出的信访事项已由其他机关受理并正在办理期限内(内容不予显示),不予受理(条例第19条)。"), article
 
 
+def _accuses(case: Case, user) -> bool:
+    """Whether `case` is a 检举控告 against the user's organ. Not even a refusal without the case
+    may tell the accused organ that it exists (条例第30条第3款): the reporter would be known."""
+    return case.category == Category.REPORT and case.accused_organ_id is not None \
+        and case.accused_organ_id == getattr(user, "organ_id", None)
+
+
 def _with_refusals(user, later: Case, found: list[index.Found], kinds: dict[int, str]) -> list[Candidate]:
     visible_ids = set(cases_visible_to(user).filter(pk__in=[f.case_id for f in found]).values_list("pk", flat=True))
     earlier = Case.objects.select_related("related_case", "current_organ").in_bulk([f.case_id for f in found])
@@ -86,7 +93,7 @@ def _with_refusals(user, later: Case, found: list[index.Found], kinds: dict[int,
             refusal, article = refusal_for(later, case, visible=f.case_id in visible_ids)
         if f.case_id in visible_ids:
             out.append(Candidate(f.case_id, f.score, kind, f.same_person, case=case, refusal=refusal, article=article))
-        elif refusal:
+        elif refusal and not _accuses(case, user):
             out.append(Candidate(f.case_id, f.score, kind, f.same_person, refusal=refusal, article=article))
     return out
 
@@ -190,6 +197,7 @@ def hidden_refusals(user, case: Case) -> list[str]:
         return []
     links = (Link.objects.filter(case=case, same_person=True, kind__in=[Kind.REPEAT, Kind.MULTI])
              .exclude(status=Status.DISMISSED).exclude(earlier__in=cases_visible_to(user)).select_related("earlier"))
+    links = [lk for lk in links if not _accuses(lk.earlier, user)]
     out = []
     for lk in links:
         message, _article = refusal_for(case, lk.earlier, visible=False)
