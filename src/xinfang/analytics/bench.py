@@ -6,11 +6,13 @@ categories, 15 topics, 10 regions, about half of them replied and evaluated — 
 dashboard reads the daily aggregates, not the cases. The aggregates are then rebuilt in full (timed),
 and the dashboard page and its JSON endpoint are requested through the Django test client for a
 superuser and for an analyst of the root organ (p50/p95 over repeated requests). A re-run reuses
-the cases when they are all there.
+the cases when they are all there. XINFANG_BENCH_ANALYTICS_CASES sets another number of cases
+(e.g. 100000 for a quicker run on a slow machine).
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 
 from django.db import connection, transaction
@@ -100,7 +102,7 @@ def run(report, *, quick: bool) -> None:
     from . import aggregates
     from .models import DailyStat
 
-    n = 20_000 if quick else 1_000_000
+    n = int(os.environ.get("XINFANG_BENCH_ANALYTICS_CASES") or (20_000 if quick else 1_000_000))
     bureau, organs, topics, regions, admin, analyst = _org_tree()
     _populate(n, bureau, organs, topics, regions, report)
     with Timer() as t:
