@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from xinfang.cases.models import Case, CaseCounter, Event, Petitioner
 from xinfang.ledger.importer import run_import
 from xinfang.ledger.models import ImportJob, LedgerRow
-from tests.ledger.conftest import HEADER, row
+from tests.ledger.conftest import HEADER, errors_of, row
 
 pytestmark = pytest.mark.django_db
 
@@ -144,12 +144,16 @@ def draw_header(data, fmt) -> tuple[list[tuple[str, str]], bool]:
     for name in data.draw(st.lists(st.sampled_from(EXTRA), max_size=3, unique=True), label="extra"):
         name = encodable(name, fmt)
         columns.insert(data.draw(st.integers(0, len(columns)), label="at"), (name, name))
+    odd = rare(data, "an odd column name", 8)
+    if odd:  # any text, NUL included: only the accounting is checked (see ledgers())
+        name = encodable(data.draw(cell, label="odd name"), fmt)
+        columns.insert(data.draw(st.integers(0, len(columns)), label="at"), (name, name))
     if rare(data, "a column twice", 12):
         twin = data.draw(st.sampled_from(sorted(SAME_COLUMN)), label="twin")
         if SAME_COLUMN[twin] in labels:
             columns.append((twin, twin))
             refused = True
-    return columns, refused
+    return columns, None if odd else refused
 
 
 def draw_rows(data, columns, fmt) -> list[dict | None]:
@@ -255,7 +259,37 @@ def ledgers(draw_fn):
         at = data.draw(st.integers(0, len(content)), label="splice at")
         content = content[:at] + data.draw(st.binary(max_size=40), label="bytes") + content[at:]
         return Ledger(name, content, refused=None, rows=None)
-    return Ledger(name, content, refused=refused, rows=expected)
+    if damage == 7 and fmt == "xlsx":  # a sound zip holding a broken worksheet
+        edit = data.draw(st.sampled_from(SHEET_DAMAGE), label="sheet damage")
+        return Ledger(name, rezip(content, "xl/worksheets/sheet1.xml", edit), refused=None, rows=None)
+    return Ledger(name, content, refused=None if refused is None else refused, rows=None if refused is None else expected)
+
+
+SHEET_DAMAGE = [
+    lambda xml: xml[: len(xml) // 2],
+    lambda xml: xml.replace(b"</sheetData>", b""),
+    lambda xml: xml.replace(b"<t>", b"<t>&#0;", 1),
+    lambda xml: xml.replace(b"<t>", b"<t>&#xD800;", 1),
+    lambda xml: xml.replace(b"<t>", b"<t>&bogus;", 1),
+    lambda xml: xml.replace(b'r="A2"', b'r="ZZZZZZ2"', 1),
+    lambda xml: xml.replace(b'r="B2"', b'r="A0"', 1),
+    lambda xml: xml.replace(b't="inlineStr"', b't="d"', 3),
+    lambda xml: xml.replace(b't="inlineStr"', b't="s"'),
+    lambda xml: xml.replace(b'<row r="2"', b'<row r="-7"', 1),
+    lambda xml: b"not xml at all",
+]
+
+
+def rezip(content: bytes, member: str, edit) -> bytes:
+    """The XLSX with one member rewritten by `edit` (the zip itself stays sound)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, edit(data) if item.filename == member else data)
+    return out.getvalue()
 
 
 raw_files = st.one_of(
@@ -401,6 +435,24 @@ def test_the_same_number_twice_is_an_error_wherever_the_batches_end(cast, write_
     assert list(job.row_errors.values_list("row", "column", "reason")) == [(4, "编号", "编号“D-1”与第2行重复。")]
     again, _ = run(write_csv([row("D-1"), row("D-2"), row("D-1", 内容="另一件")]), batch_size=batch_size)
     assert (again.created, again.skipped, again.errors) == (0, 3, 0)  # a later import: all there already
+
+
+def test_a_nul_in_a_column_name_refuses_the_file(cast, write_csv, run):
+    """Found by the fuzzing: the name was kept as extra data and in error lines, and PostgreSQL
+    cannot store NUL: the import raised instead of reporting."""
+    job, _ = run(write_csv([[*[row("N-1")[h] for h in HEADER], "值"]], header=HEADER + ["备\x00注"]))
+    assert job.status == "failed" and errors_of(job) == [(1, "", "表头含有空字符(NUL),文件可能已损坏。")]
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("edit", SHEET_DAMAGE[:6], ids=["cut", "unclosed", "nul", "surrogate", "entity", "ref"])
+def test_broken_xml_in_a_sound_xlsx_refuses_the_file(cast, write_xlsx, run, edit):
+    """Found by the fuzzing: broken XML in a sound zip raised ParseError out of the import."""
+    path = write_xlsx([row("X-1"), row("X-2")])
+    path.write_bytes(rezip(path.read_bytes(), "xl/worksheets/sheet1.xml", edit))
+    job, _ = run(path)
+    assert job.status == "failed" and "XLSX" in job.message and errors_of(job) == [(1, "", job.message)]
+    assert not Case.objects.exists()
 
 
 def test_a_script_in_a_ledger_is_shown_escaped_and_stored_as_given(client, cast):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -68,6 +67,9 @@ def layout(header: list) -> Layout:
         names.pop()
     if not any(names):
         raise FileProblem(_("第1行应为表头(列名),但该行为空。"))
+    if any("\x00" in name for name in names):
+        # A column name is kept (extra data, error lines, messages), and PostgreSQL cannot store NUL.
+        raise FileProblem(_("表头含有空字符(NUL),文件可能已损坏。"))
     keys, seen, extra = [], {}, []
     for i, name in enumerate(names):
         if not name:
@@ -126,22 +128,28 @@ class LedgerReader:
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list]]:
         from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
 
+        # Whatever openpyxl raises while parsing the file means the file is damaged: a broken zip
+        # (BadZipFile, zlib.error, EOFError), broken XML inside a sound zip (ParseError, a
+        # SyntaxError), a bad cell reference or value (ValueError, TypeError, OverflowError, …).
         try:
             # data_only=False: a formula is read as its text, never evaluated nor its cached result.
             wb = load_workbook(self.path, read_only=True, data_only=False)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        except Exception as exc:
             raise FileProblem(_("无法读取XLSX文件(文件已损坏或不是Excel文件):%(err)s") % {"err": exc}) from None
         try:
             ws = wb.worksheets[0] if wb.worksheets else None
             if ws is None:
                 raise FileProblem(_("XLSX文件中没有工作表。"))
-            try:
-                for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-                    yield number, list(values)
-            except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError) as exc:
-                raise FileProblem(_("XLSX文件内容损坏,无法继续读取:%(err)s") % {"err": exc}) from None
+            rows = enumerate(ws.iter_rows(values_only=True), 1)
+            while True:
+                try:
+                    number, values = next(rows)
+                except StopIteration:
+                    return
+                except Exception as exc:
+                    raise FileProblem(_("XLSX文件内容损坏,无法继续读取:%(err)s") % {"err": exc}) from None
+                yield number, list(values)
         finally:
             wb.close()
 
