@@ -10,6 +10,7 @@ state and is refused.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -339,10 +340,12 @@ class RegistrationError(WorkflowError):
         super().__init__(";".join(m for msgs in errors.values() for m in msgs))
 
 
-def provisional_number() -> str:
-    """A unique stand-in for a case's number inside the transaction that registers it (see
-    register_case); it never commits."""
-    return f"~{uuid.uuid4().hex}"
+def provisional_number() -> tuple[int, str]:
+    """A stand-in (seq, number) for a case inside the transaction that registers it (see
+    register_case); it never commits. Both are unique indexes, and an insert whose key another
+    open transaction holds waits for it: the stand-ins are random, far above any real
+    sequence number (six digits), so concurrent registrations do not queue on them."""
+    return 2**30 + secrets.randbelow(2**30), f"~{uuid.uuid4().hex}"
 
 
 def next_case_number(bureau: Organ, year: int) -> tuple[int, str]:
@@ -388,8 +391,9 @@ def register_case(actor, data: dict, petitioners: list[PetitionerData], attachme
         # screening below, so concurrent registrations wait for each other only for the few
         # statements that follow them. Until then the row carries a provisional, unique number
         # that no other transaction can see.
+        seq, number = provisional_number()
         case = Case.objects.create(
-            number=provisional_number(), bureau=organ, year=year, seq=0, registered_by=registrar, current_organ=organ,
+            number=number, bureau=organ, year=year, seq=seq, registered_by=registrar, current_organ=organ,
             head_count=max(data.get("head_count") or 1, len(petitioners)),
             state=S.REGISTERED if organ.is_bureau else S.PENDING, **fields,
         )
