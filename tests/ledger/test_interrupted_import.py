@@ -119,7 +119,7 @@ class World:
                 conn.execute(f"CREATE DATABASE {self.pg_name}")
             self.url = urlunsplit(parts._replace(scheme="postgresql", path="/" + self.pg_name))
             self.env["DATABASE_URL"] = self.url
-        self.upload, self.upload_numbers = self.ledger(f"{WORKER}ledger.csv", 400, WORKER)
+        self.upload, self.upload_numbers = self.ledger(f"{WORKER}ledger.csv", 300, WORKER)
         out = self.run("shell", "-c", SETUP.format(upload=str(self.upload)))
         self.upload_job = int(out.split("JOB")[-1])
         self.db = Db(self.url, tmp / "data" / "xinfang.sqlite3")
@@ -236,7 +236,7 @@ def check_every_number_once(db: Db, numbers: list[str], prefix: str) -> None:
 
 def test_killed_cli_import_run_again_skips_what_was_committed(world):
     prefix = "CLI-"
-    path, numbers = world.ledger(f"{prefix}ledger.csv", 200, prefix)
+    path, numbers = world.ledger(f"{prefix}ledger.csv", 120, prefix)
     db = world.db
     proc = world.start("import", str(path), "--bureau", BUREAU, "--batch", "20", "--no-progress", log="cli.log")
     job_id = wait_for("the import job", lambda: (db.all(f"SELECT id FROM {T.job} WHERE name = ?", path.name)
