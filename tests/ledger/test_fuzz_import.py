@@ -485,3 +485,28 @@ def test_a_script_in_a_ledger_is_shown_escaped_and_stored_as_given(client, cast)
     report = b"".join(client.get(reverse("ledger:job_errors", args=[job.pk])).streaming_content).decode("utf-8-sig")
     [header, line] = list(csv.reader(io.StringIO(report)))
     assert line[:2] == ["3", "信访形式"] and SCRIPT in line[2]  # a CSV is text: nothing there runs
+
+
+def test_the_file_check_keeps_the_job_alive(cast, tmp_path, frozen_time):
+    """Found while writing the kill test: the structural check of a large file (minutes for a
+    million rows) wrote no heartbeat, so the job counted as stalled and resume_stalled handed it
+    to a second worker while the first still ran."""
+    from xinfang.ledger import tasks
+
+    path = tmp_path / "big.csv"
+    line = ",".join(row("B")[h] for h in HEADER)
+    path.write_text(",".join(HEADER) + "\n" + "\n".join([line] * 20_000) + "\n", encoding="utf-8")
+    job = ImportJob.objects.create(bureau=cast.bureau, user=cast.registrar, source_path=str(path), name="big.csv")
+
+    class Stop(Exception):
+        pass
+
+    def checking(rows):
+        if rows == 10_000:
+            frozen_time.shift(dt.timedelta(minutes=5))  # a slow read
+            return
+        assert job.pk not in tasks.stalled_job_ids() and not tasks.claim(job.pk)
+        raise Stop  # enough: the rest of the import is not under test
+
+    with pytest.raises(Stop):
+        run_import(job, checking=checking)

@@ -520,9 +520,18 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
             ImportJob.objects.filter(pk=job.pk).update(**fields)
 
     update(status=ImportJob.Status.CHECKING, started_at=job.started_at or now, heartbeat=now, message="")
+
+    def checked(rows: int) -> None:
+        # Reading a large file takes minutes: without a heartbeat the job would look stalled and a
+        # second worker would take it (models.STALL) while this one still runs.
+        if save:
+            ImportJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
+        if checking:
+            checking(rows)
+
     try:
         reader = LedgerReader(job.path())
-        total = reader.check(progress=checking)
+        total = reader.check(progress=checked)
     except FileProblem as exc:
         update(status=ImportJob.Status.FAILED, message=str(exc), finished_at=timezone.now())
         sink.add(1, "", str(exc))
