@@ -119,10 +119,12 @@ class World:
                 conn.execute(f"CREATE DATABASE {self.pg_name}")
             self.url = urlunsplit(parts._replace(scheme="postgresql", path="/" + self.pg_name))
             self.env["DATABASE_URL"] = self.url
+
+    def prepare(self) -> None:
         self.upload, self.upload_numbers = self.ledger(f"{WORKER}ledger.csv", 300, WORKER)
         out = self.run("shell", "-c", SETUP.format(upload=str(self.upload)))
         self.upload_job = int(out.split("JOB")[-1])
-        self.db = Db(self.url, tmp / "data" / "xinfang.sqlite3")
+        self.db = Db(self.url, self.tmp / "data" / "xinfang.sqlite3")
 
     def enqueue_periodic(self, task) -> None:
         """Put `task` on the workers' queue as their periodic scheduler does (Huey.enqueue: the
@@ -157,7 +159,8 @@ class World:
         for proc in self.procs:
             if proc.poll() is None:
                 self.kill(proc)
-        self.db.conn.close()
+        if hasattr(self, "db"):
+            self.db.conn.close()
         if self.pg_admin:
             import psycopg
 
@@ -180,8 +183,11 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("interrupted"))
-    yield w
-    w.close()
+    try:  # the throwaway database is dropped even when preparing it fails
+        w.prepare()
+        yield w
+    finally:
+        w.close()
 
 
 def wait_for(what: str, predicate, *, proc=None, timeout: float = 240):
