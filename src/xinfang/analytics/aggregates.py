@@ -46,9 +46,11 @@ def _next_month(day: dt.date) -> dt.date:
 
 
 def mark_days(days) -> None:
+    """Mark `days` stale, inside the caller's transaction: plain inserts, which never wait for
+    another transaction (see DirtyDay)."""
     days = {d for d in days if d}
     if days:
-        DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days], ignore_conflicts=True)
+        DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days])
 
 
 def mark_cases(case_ids) -> None:
@@ -146,8 +148,10 @@ def _rollup_month(month: dt.date) -> None:
             [Grain.MONTH.value, adapt(month), Grain.DAY.value, adapt(month), adapt(end)])
 
 
-def refresh_days(days, today: dt.date | None = None) -> int:
-    """Rebuild the aggregates of `days` and the months they fall in. Returns rows written."""
+def refresh_days(days, today: dt.date | None = None, *, marks: dict | None = None) -> int:
+    """Rebuild the aggregates of `days` and the months they fall in. Returns rows written.
+    `marks` ({day: [DirtyDay ids]}, as read by `refresh`) are the marks to clear; without it,
+    every mark of the rebuilt days is cleared."""
     today = today or timezone.localdate()
     days = sorted(set(days))
     written = 0
@@ -162,7 +166,14 @@ def refresh_days(days, today: dt.date | None = None) -> int:
     for run in runs:
         with transaction.atomic():
             written += _rebuild_range(run[0], run[-1], today)
-            DirtyDay.objects.filter(day__in=run).delete()
+            if marks is None:
+                DirtyDay.objects.filter(day__in=run).delete()
+            else:
+                # Only the marks read before the rebuild: one committed meanwhile may be for a
+                # change the rebuild did not see, and stays for the next refresh.
+                read = [pk for d in run for pk in marks.get(d, ())]
+                for i in range(0, len(read), 5000):
+                    DirtyDay.objects.filter(pk__in=read[i:i + 5000]).delete()
         months.update(_month(d) for d in run)
     for m in sorted(months):
         with transaction.atomic():
@@ -186,16 +197,18 @@ def refresh(*, full: bool = False, max_days: int | None = None, today: dt.date |
         DirtyDay.objects.all().delete()
         return refresh_days(days, today)
     _mark_newly_overdue(today)
-    days = list(DirtyDay.objects.values_list("day", flat=True))
-    if max_days is not None and len(days) > max_days:
+    marks: dict[dt.date, list[int]] = defaultdict(list)
+    for pk, day in DirtyDay.objects.values_list("pk", "day"):
+        marks[day].append(pk)
+    if max_days is not None and len(marks) > max_days:
         return -1
-    if not days:
+    if not marks:
         return 0
-    return refresh_days(days, today)
+    return refresh_days(list(marks), today, marks=marks)
 
 
 def stale_days() -> int:
-    return DirtyDay.objects.count()
+    return DirtyDay.objects.values("day").distinct().count()
 
 
 def last_refresh():

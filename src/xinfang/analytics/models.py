@@ -47,9 +47,13 @@ class DailyStat(_Counters):
 
 
 class DirtyDay(models.Model):
-    """A received day whose aggregates must be rebuilt (a case of that day changed)."""
+    """A mark that a received day's aggregates must be rebuilt (a case of that day changed).
 
-    day = models.DateField(primary_key=True)
+    Append-only, one row per mark, with no unique key: a unique day made concurrent writers
+    wait on each other's uncommitted mark (and deadlock with the locks they held), and a refresh
+    could delete a mark whose case it had not seen. A refresh deletes exactly the rows it read."""
+
+    day = models.DateField(db_index=True)
     marked_at = models.DateTimeField(default=timezone.now)
 
 
