@@ -120,12 +120,13 @@ def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
         if connection.vendor == "postgresql":
             # A LATERAL subquery reads each bucket backwards on the primary key and stops at
             # BUCKET_CAP (the planner would otherwise rescan each bucket for the bound).
+            # One row per bucket with its ids as an array: a batch's buckets hold up to a million
+            # ids, and reading them as rows of three columns cost more than the query.
             sql = f"""
-            WITH q(qb, qh) AS (VALUES {values})
-            SELECT q.qb, q.qh, x.case_id FROM q CROSS JOIN LATERAL (
+            WITH q(qb, qh) AS (SELECT * FROM unnest(%s::smallint[], %s::bigint[]))
+            SELECT q.qb, q.qh, ARRAY(
                 SELECT t.case_id FROM {table} t WHERE t.band = q.qb AND t.hash = q.qh
-                ORDER BY t.case_id DESC LIMIT {BUCKET_CAP}) x
-            ORDER BY 1, 2, 3"""
+                ORDER BY t.case_id DESC LIMIT {BUCKET_CAP}) FROM q"""
         else:
             sql = f"""
             WITH q(qb, qh) AS (VALUES {values})
@@ -133,11 +134,20 @@ def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
              AND t.case_id >= COALESCE((SELECT t2.case_id FROM {table} t2 WHERE t2.band = q.qb AND t2.hash = q.qh
                                         ORDER BY t2.case_id DESC LIMIT 1 OFFSET {BUCKET_CAP - 1}), {floor})
             ORDER BY t.band, t.hash, t.case_id"""
-        params = [v for pair in chunk for v in pair]
+        if connection.vendor == "postgresql":
+            params = [[b for b, _h in chunk], [h for _b, h in chunk]]  # two arrays, not 2n literals
+        else:
+            params = [v for pair in chunk for v in pair]
         with connection.cursor() as cur:
             cur.execute(sql, params)
-            for band, h, case_id in cur.fetchall():
-                out[(band, h)].append(case_id)
+            if connection.vendor == "postgresql":
+                for band, h, ids in cur.fetchall():
+                    if ids:
+                        ids.reverse()  # newest last
+                        out[(band, h)] = ids
+            else:
+                for band, h, case_id in cur.fetchall():
+                    out[(band, h)].append(case_id)
     return out
 
 
