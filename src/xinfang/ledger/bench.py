@@ -78,7 +78,8 @@ def write_ledger(path: str, n: int, organs, district, *, seed: int = 7, prefix: 
             else:
                 status, back, organ = "待转送", rng.randint(30, 60), ""
             received = today - dt.timedelta(days=back)
-            replied = received + dt.timedelta(days=rng.randint(3, min(back, 55))) if status in ("已办结", "已答复") else None
+            # Replied by yesterday at the latest (a reply dated later today would be in the future).
+            replied = received + dt.timedelta(days=rng.randint(3, min(back - 1, 55))) if status in ("已办结", "已答复") else None
             date_text = rng.choice([received.isoformat(), f"{received.year}/{received.month}/{received.day}",
                                     f"{received.year}年{received.month}月{received.day}日", received.strftime("%Y%m%d")])
             w.writerow([
