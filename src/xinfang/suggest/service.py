@@ -7,6 +7,8 @@ Public contract (used by the ledger exporter, the panels, the API and the portal
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from django.db import connection
 from django.utils import timezone
@@ -40,7 +42,14 @@ def export_suggestions(case_ids: list[int]) -> dict[int, dict]:
 
 # --------------------------------------------------------------------------- loading the model
 
-_loaded: dict[int, object] = {}  # ModelVersion pk -> unpickled SuggestionModel (a cache; the DB is the truth)
+_loaded: dict[tuple, object] = {}  # version identity -> unpickled SuggestionModel (a cache; the DB is the truth)
+
+
+def _identity(version: ModelVersion) -> tuple:
+    # Not the primary key alone: SQLite gives a deleted (or rolled back) newest row's id to the
+    # next one, and that version must not be served the old model.
+    return (version.pk, version.version, version.trained_at, version.n_samples, version.last_case_id,
+            json.dumps(version.labels, sort_keys=True, ensure_ascii=False))
 
 
 def current_version() -> ModelVersion | None:
@@ -52,12 +61,13 @@ def load_model(version: ModelVersion | None):
     """The fitted SuggestionModel of `version` (cached per process by primary key)."""
     if version is None:
         return None
-    model = _loaded.get(version.pk)
+    key = _identity(version)
+    model = _loaded.get(key)
     if model is None:
         blob = ModelVersion.objects.values_list("blob", flat=True).get(pk=version.pk)
         model = loads(blob)
         _loaded.clear()  # keep one model in memory: the newest replaces the old
-        _loaded[version.pk] = model
+        _loaded[key] = model
     return model
 
 
