@@ -4,13 +4,13 @@
 role and a topic tree, then generates N cases spread over the past 12 months. Every case is what
 the workflow services would have written had staff acted at the simulated moments (see
 `simulate.CaseSim`), but rows are written with bulk inserts in batches, so a million cases stream
-through in bounded memory. A case whose next deadline would fall in a year the holiday calendar
-does not cover stops at its last computable state (never guessed), and the report says which year
-must be entered.
+through in bounded memory. A limit that would end in a year the holiday calendar does not cover is
+written pending (待定: no due date, the missing year noted), as the services write it, and the case
+goes on; importing that year's calendar (`xinfang calendar import … --complete YEAR`) fills the
+dates in.
 """
 from __future__ import annotations
 
-import collections
 import time
 from dataclasses import dataclass, field
 
@@ -44,8 +44,6 @@ DEFAULT_BATCH = 2000
 class DemoReport:
     requested: int
     written: int = 0
-    refused: int = 0  # cases whose registration itself needs an uncovered year
-    stopped: collections.Counter = field(default_factory=collections.Counter)  # uncovered year → cases stopped
     seconds: float = 0.0
     created: dict = field(default_factory=dict)
     skipped_users: list = field(default_factory=list)
@@ -54,10 +52,6 @@ class DemoReport:
     @property
     def rate(self) -> float:
         return self.written / self.seconds if self.seconds else 0.0
-
-    @property
-    def uncovered_years(self) -> list[int]:
-        return sorted(self.stopped)
 
 
 def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bool = False,
@@ -87,12 +81,7 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
             sims = []
             for k in range(start, min(cases, start + batch_size)):
                 result: CaseResult = plan_case(ctx, k)
-                if result.calendar_year is not None:
-                    if result.sim is None:
-                        report.refused += 1
-                    report.stopped[result.calendar_year] += 1
-                if result.sim is not None:
-                    sims.append(result.sim)
+                sims.append(result.sim)
             writer.write(sims)
             save_case_counters(locked, ctx.counters)
             cases_created.send(sender=Case, case_ids=[sim.pk for sim in sims], source="demo")
@@ -110,6 +99,5 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     report.seconds = time.monotonic() - started
-    audit(None, "demo.generate", None, cases=report.written, seed=seed,
-          stopped={str(y): n for y, n in report.stopped.items()})
+    audit(None, "demo.generate", None, cases=report.written, seed=seed)
     return report

@@ -788,10 +788,7 @@ class Fate:
 
 @dataclass
 class CaseResult:
-    sim: CaseSim | None
-    # Never set any more: a limit in an uncovered year is pending and the case goes on, as in the
-    # services. Kept so callers that still count stopped cases read zero.
-    calendar_year: int | None = None
+    sim: CaseSim
 
 
 _RURAL = [(d, s) for d, _n, *_r in DISTRICTS for s in STREETS[d] if any(c.endswith("村") for c in s[2])]

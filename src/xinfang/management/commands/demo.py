@@ -23,21 +23,6 @@ def positive(value: str) -> int:
     return number
 
 
-def calendar_warning(stopped: dict, refused: int) -> str:
-    """The one warning printed when cases stopped because a year's holidays are not entered."""
-    years = sorted(stopped)
-    total = sum(stopped.values())
-    text = _("警告:%(years)s年的节假日安排尚未录入日历,%(n)s件信访事项的下一环节期限将落入该年,系统不作推测:") % {
-        "years": "、".join(str(y) for y in years), "n": total}
-    if total - refused:
-        text += _("%(n)s件停在能够计算期限的最后一个环节") % {"n": total - refused}
-        text += _(",") if refused else _("。")
-    if refused:
-        text += _("%(n)s件在登记时即无法计算转送期限,未予生成。") % {"n": refused}
-    return text + "\n" + _("请在国务院办公厅公布放假安排后录入,例如:\n  xinfang calendar import 放假安排.csv --complete %(year)s") % {
-        "year": years[0]}
-
-
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # a property: argparse needs a str, and the language is chosen at run time
@@ -79,8 +64,6 @@ class Command(BaseCommand):
             counts = dict(Case.objects.values_list("state").annotate(n=Count("pk")).order_by())
             parts = [f"{label} {counts.get(value, 0)}" for value, label in State.choices]
             self.stdout.write(_("当前各状态件数:") + ",".join(parts))
-        if report.stopped:
-            self.stderr.write(self.style.WARNING(calendar_warning(report.stopped, report.refused)))
         if report.skipped_users:
             self.stdout.write(_("用户名 %(names)s 已被非演示账号使用,演示未创建同名账号。") % {
                 "names": "、".join(report.skipped_users)})
