@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -206,16 +207,79 @@ def test_review_stages_import_up_to_the_reply_and_keep_the_status(cast, write_cs
     assert lr.case.state == State.REPLIED and lr.extra == {"原办理状态": "复查中"}
 
 
-def test_open_case_whose_limit_falls_in_an_uncovered_year_is_refused(cast, write_csv, run):
-    from xinfang.deadlines.models import CalendarYear
+LATE_IN_2026 = dt.datetime(2026, 12, 20, 10, 0, tzinfo=TZ)  # the seeded calendar runs to 2026
 
-    CalendarYear.objects.filter(year=2026).update(covered=False)
-    job, _ = run(write_csv([row("CY-1"), row("CY-2", 证件号码="", 办理状态="已办结", 责任单位="江住建",
-                                          答复日期="2026-02-01")]))
-    # The running limit of the open case is never guessed; the finished history is imported.
-    assert (job.created, job.errors) == (1, 1)
-    assert errors_of(job)[0][:2] == (2, "登记日期") and "2026年的节假日安排尚未录入" in errors_of(job)[0][2]
-    assert Case.objects.get().state == State.CLOSED and CaseCounter.objects.get().last == 1
+
+def limits(case) -> list[tuple]:
+    return list(case.deadlines.order_by("started_on", "rule_id", "pk").values_list(
+        "rule_id", "started_on", "days", "due_on", "pending_year", "is_open"))
+
+
+def test_open_case_whose_limit_falls_in_an_uncovered_year_is_imported_pending(cast, write_csv, run, make_case, travel):
+    """Limits started on 2026-12-18 end in 2027, which the holiday calendar does not cover. An open
+    imported case is what a live registration writes: its limits pending on 2027 (no date guessed)
+    and the case goes on; history that is over is imported on plain weekdays, nothing pending."""
+    travel(dt.datetime(2026, 12, 18, 9, 5, tzinfo=TZ))
+    live = make_case("handling", received_at=dt.datetime(2026, 12, 18, 9, 0, tzinfo=TZ))
+    travel(LATE_IN_2026)
+    job, _ = run(write_csv([
+        row("CY-1", 登记日期="2026-12-18"),
+        row("CY-2", 证件号码=ID_B, 登记日期="2026-12-18", 办理状态="办理中", 责任单位="江住建"),
+        row("CY-3", 证件号码="", 登记日期="2026-12-01", 办理状态="已办结", 责任单位="江住建", 答复日期="2026-12-15"),
+    ]))
+    assert (job.created, job.errors) == (3, 0), errors_of(job)
+
+    registered = Case.objects.get(ledger_row__source_no="CY-1")
+    assert registered.state == State.REGISTERED
+    assert limits(registered) == [("route", dt.date(2026, 12, 18), 15, None, 2027, True)]
+    assert (registered.due_on, registered.due_warn_on, registered.due_pending_year) == (None, None, 2027)
+    assert registered.due_pending_label == "期限待定(2027年节假日安排未录入)" and registered.grade is None
+
+    # The 办理中 case: every limit as the services wrote them for the same case registered live.
+    handling = Case.objects.get(ledger_row__source_no="CY-2")
+    live.refresh_from_db()
+    assert handling.state == live.state == State.HANDLING
+    assert limits(handling) == limits(live)
+    assert ("handle", dt.date(2026, 12, 18), 60, None, 2027, True) in limits(handling)
+    assert (handling.due_on, handling.due_warn_on, handling.due_pending_year) == (live.due_on, live.due_warn_on, 2027)
+    assert handling.due_on is None
+
+    # History that is over is never left pending: nothing would fill it in.
+    closed = Case.objects.get(ledger_row__source_no="CY-3")
+    assert closed.state == State.CLOSED and closed.due_pending_year is None
+    assert not closed.deadlines.filter(pending_year__isnull=False).exists()
+    assert not closed.deadlines.filter(due_on__isnull=True, fixed_due__isnull=True).exists()
+    assert CaseCounter.objects.get().last == 4  # the live case took 1, the imported cases 2–4: none skipped
+
+
+def test_entering_the_missing_year_fills_in_the_imported_pending_limits(cast, write_csv, run, travel, tmp_path):
+    """`xinfang calendar import … --complete 2027` recomputes the open limits: the imported cases'
+    pending dates are computed as for any live case (Art.22: 15 days, moved off 元旦 and the weekend;
+    Art.34: 60 days)."""
+    from django.core.management import call_command
+
+    travel(LATE_IN_2026)
+    job, _ = run(write_csv([
+        row("CY-1", 登记日期="2026-12-18"),
+        row("CY-2", 证件号码=ID_B, 登记日期="2026-12-18", 办理状态="办理中", 责任单位="江住建"),
+    ]))
+    assert (job.created, job.errors) == (2, 0), errors_of(job)
+    assert Deadline.objects.filter(is_open=True, due_on__isnull=True, pending_year=2027).count() == 2
+
+    holidays = tmp_path / "2027.csv"
+    holidays.write_text("日期,类型,名称\n2027-01-01,休,元旦\n2027-01-02,休,元旦\n2027-01-03,休,元旦\n", encoding="utf-8")
+    call_command("calendar", "import", str(holidays), "--complete", "2027", stdout=io.StringIO())
+
+    registered = Case.objects.get(ledger_row__source_no="CY-1")
+    route = registered.deadlines.get(rule_id="route")
+    assert (route.due_on, route.pending_year) == (dt.date(2027, 1, 4), None)  # 01-02 is 元旦: the next working day
+    assert (registered.due_on, registered.due_warn_on, registered.due_pending_year) == (
+        dt.date(2027, 1, 4), dt.date(2027, 1, 2), None)
+    handling = Case.objects.get(ledger_row__source_no="CY-2")
+    handle = handling.deadlines.get(rule_id="handle", is_open=True)
+    assert (handle.due_on, handle.pending_year) == (dt.date(2027, 2, 16), None)
+    assert (handling.due_on, handling.due_pending_year) == (dt.date(2027, 2, 16), None)
+    assert not Deadline.objects.filter(is_open=True, due_on__isnull=True).exists()
 
 
 def test_batches_shrink_when_receivers_are_slow():

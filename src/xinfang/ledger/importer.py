@@ -289,7 +289,7 @@ class _ImportCalendar(Calendar):
 
 class _LenientCalendar(_ImportCalendar):
     """Plain weekdays in years the holiday calendar does not cover: used only for history that is
-    over (every limit of it closed), never for a limit still running (those are never guessed)."""
+    over (no duty of it running), never for an open case (its limits are pending, never guessed)."""
 
     def check(self, day):
         return None
@@ -330,10 +330,19 @@ class ImportContext:
         return set(organ.descendant_ids())
 
 
+# Row statuses whose case is imported open, with a duty still running (cases.models.OPEN_STATES).
+OPEN_ROW_STATUSES = ("registered", "pending", "handling")
+
+
 class ImportedHistory(CaseSim):
     """A CaseSim replaying a ledger row's history. Roles are not checked (the history happened in
     the source system; the import itself is a registrar's act), no documents are issued (they were
-    issued by the source system), and a case closed there is closed here whatever its windows."""
+    issued by the source system), and a case closed there is closed here whatever its windows.
+
+    `open_row` (set by build_history before the replay) says whether the row's case is still open
+    (待转送, 待受理, 办理中)."""
+
+    open_row = False
 
     def _check(self, name, actor):
         return None
@@ -342,9 +351,13 @@ class ImportedHistory(CaseSim):
         return None
 
     def _due(self, rule_code, start, days=None):
-        """A date, or CalendarNotCovered: an open imported case whose running limit needs an
-        uncovered year is a row error, and history that is over falls back to plain weekdays
-        (history_or_errors); neither leaves a limit pending as a live registration does."""
+        """(due_on, pending_year). An open case is imported as a live registration would have
+        written it: a limit in a year the calendar does not cover is pending (None, the year) and
+        is filled in when that year is entered (recompute_open_deadlines). History that is over
+        raises CalendarNotCovered instead, and history_or_errors replays it on plain weekdays: a
+        pending date on a closed limit would never be filled in."""
+        if self.open_row:
+            return super()._due(rule_code, start, days)
         rule = self.ctx.rules[rule_code]
         return self.ctx.calendar.due(start, rule.days if days is None else days, rule.unit), None
 
@@ -358,6 +371,7 @@ class ImportedHistory(CaseSim):
 
 def build_history(ctx: ImportContext, row: Row, bureau: Organ, user_pk) -> ImportedHistory:
     sim = ImportedHistory(ctx, row.number)
+    sim.open_row = row.status in OPEN_ROW_STATUSES
     clerk = _Actor(user_pk, bureau)
     t = row.received_at
     data = dict(channel=row.channel, received_at=t, title=row.title, content=row.content, category=row.category,
@@ -415,7 +429,10 @@ def history_or_errors(ctx: ImportContext, lenient: ImportContext, row: Row, bure
         return build_history(ctx, row, bureau, user_pk)
     except CalendarNotCovered as exc:
         give_back()
-        if row.status in ("registered", "pending", "handling") or ctx is lenient:
+        # An open case's limits are pending rather than raising (ImportedHistory._due), so this is
+        # history that is over; should anything else ever raise for an open case, or on plain
+        # weekdays, the row is refused with the reason rather than given a guessed date.
+        if row.status in OPEN_ROW_STATUSES or ctx is lenient:
             raise RowErrors([(C.LABELS["received_at"], str(exc))]) from None
     except SimError as exc:
         give_back()
