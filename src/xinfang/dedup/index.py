@@ -31,7 +31,7 @@ SUSPECT = 0.5
 PERSON_BONUS = 0.05
 MULTI = 0.85
 MAX_LINKS = 3  # links written per new case (the best ones)
-MAX_CANDIDATES = 16  # cases verified per text (the most band hits first)
+MAX_CANDIDATES = 8  # cases verified per text by shared bands (the most band hits first)
 MAX_PERSON_CANDIDATES = 16  # same-person cases verified per text (the latest first)
 BUCKET_CAP = 64  # newest cases read per LSH bucket (see lookup_bands)
 LOOKUP_CHUNK = 4000  # buckets per lookup query (2 parameters each: within SQLite's limit)
@@ -438,6 +438,8 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     """Link each case to the earlier cases it duplicates (earlier = received first). A pair found
     from both sides is linked once, from the later case."""
     pairs: dict[tuple[int, int], tuple[Found, int]] = {}
+    # Enum members read once: a member lookup per pair cost as much as the rest of the loop.
+    multi, repeat, joint = Kind.MULTI.value, Kind.REPEAT.value, Kind.JOINT.value
     for cid, found in found_by_case.items():
         me = (cases[cid][3], cid)
         for f in found[:MAX_LINKS * 2]:
@@ -445,8 +447,8 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
             later, earlier = (cid, f.case_id) if other <= me else (f.case_id, cid)
             bureau_later = cases[cid][2] if later == cid else f.bureau_id
             bureau_other = f.bureau_id if later == cid else cases[cid][2]
-            k = Kind.MULTI if (f.text_score >= MULTI and bureau_later != bureau_other) else (
-                Kind.REPEAT if f.same_person else Kind.JOINT)
+            k = multi if (f.text_score >= MULTI and bureau_later != bureau_other) else (
+                repeat if f.same_person else joint)
             if (later, earlier) not in pairs or pairs[(later, earlier)][0].score < f.score:
                 pairs[(later, earlier)] = (f, k)
     # Keep the best MAX_LINKS per later case.
@@ -470,12 +472,13 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     from django.utils import timezone
 
     now = timezone.now()
+    suspected = Status.SUSPECTED.value
     rows = []
     for later, earlier, f, k in chosen:
         root = new_roots.get(earlier) or roots.get(earlier, earlier)
-        if k == Kind.REPEAT:
+        if k == repeat:
             new_roots.setdefault(later, root)
-        rows.append((later, earlier, root, str(k), f.score, Status.SUSPECTED.value, f.same_person, now))
+        rows.append((later, earlier, root, k, f.score, suspected, f.same_person, now))
     # Plain rows, not model instances: a batch of a thousand templated letters writes thousands
     # of links, and building a model instance per link cost more than the insert.
     _insert(Link, ("case_id", "earlier_id", "root_id", "kind", "score", "status", "same_person",
