@@ -11,6 +11,10 @@ Both ways the product runs an import are killed:
     worker's periodic scheduler does every two minutes (XINFANG_IMPORT_STALL_SECONDS shortens
     "stalled" to seconds).
 
+Both imports are large enough (XINFANG_IMPORT_SCREEN_ALONGSIDE_ROWS lowered here) to screen their
+duplicates in a second, forked process: it dies with the import, and the finished import has
+screened every case, including those the killed run committed unscreened.
+
 The processes have their own database: a SQLite file in a temporary XINFANG_DATA_DIR or, when the
 suite runs on PostgreSQL (DATABASE_URL), a throwaway database created and dropped here. Nothing
 sleeps a fixed time: every wait polls the database with a time limit.
@@ -33,6 +37,7 @@ import pytest
 import time_machine
 
 from xinfang.cases.models import Case, CaseCounter, Event, Petitioner
+from xinfang.dedup.models import Signature
 from xinfang.ledger import tasks
 from xinfang.ledger.models import ImportJob, ImportRowError, LedgerRow
 from tests.conftest import NOW
@@ -43,7 +48,7 @@ STALL_SECONDS = 3
 WORKER = "WRK-"  # the 编号 prefix of the worker test's ledger
 T = SimpleNamespace(case=Case._meta.db_table, event=Event._meta.db_table, pet=Petitioner._meta.db_table,
                     counter=CaseCounter._meta.db_table, job=ImportJob._meta.db_table, row=LedgerRow._meta.db_table,
-                    error=ImportRowError._meta.db_table)
+                    error=ImportRowError._meta.db_table, signature=Signature._meta.db_table)
 
 # One process (each start costs seconds here): the database, the bench's bureau and organs, a
 # registrar, and the worker test's ledger uploaded as the upload page does it (the file stored, the
@@ -105,7 +110,7 @@ class World:
         self.tmp, self.procs = tmp, []
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("XINFANG_", "DATABASE_URL", "DJANGO_"))}
         self.env.update(XINFANG_DATA_DIR=str(tmp / "data"), XINFANG_IMPORT_STALL_SECONDS=str(STALL_SECONDS),
-                        PYTHONUNBUFFERED="1")
+                        XINFANG_IMPORT_SCREEN_ALONGSIDE_ROWS="50", PYTHONUNBUFFERED="1")
         self.pg_admin = self.url = None
         base = os.environ.get("DATABASE_URL", "")
         if base.startswith("postgres"):
@@ -228,6 +233,12 @@ def check_whole(db: Db, job_id: int) -> SimpleNamespace:
     return job
 
 
+def check_all_screened(db: Db) -> None:
+    """Every case is in the duplicate index (screened), after the import that finished."""
+    assert db.one(f"SELECT COUNT(*) FROM {T.case} c WHERE NOT EXISTS "
+                  f"(SELECT 1 FROM {T.signature} s WHERE s.case_id = c.id)") == (0,), "a case never screened"
+
+
 def check_every_number_once(db: Db, numbers: list[str], prefix: str) -> None:
     """Every row of the file is exactly one case, or (only) an error line of the job(s)."""
     kept = [r[0] for r in db.all(f"SELECT source_no FROM {T.row} WHERE source_no LIKE ?", prefix + "%")]
@@ -259,6 +270,7 @@ def test_killed_cli_import_run_again_skips_what_was_committed(world):
     assert f"(任务 {again_id})" in out and (again.status, again.done) == ("done", len(numbers)), again
     assert again.skipped == killed.created and again.created + again.errors + again.skipped == len(numbers)
     check_every_number_once(db, numbers, prefix)
+    check_all_screened(db)
 
 
 def test_killed_worker_job_is_resumed_by_a_new_worker(world):
@@ -282,3 +294,4 @@ def test_killed_worker_job_is_resumed_by_a_new_worker(world):
     assert (job.status, job.done, job.skipped) == ("done", len(numbers), 0), job
     assert job.created + job.errors == len(numbers)
     check_every_number_once(db, numbers, WORKER)
+    check_all_screened(db)

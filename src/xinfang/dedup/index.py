@@ -355,10 +355,34 @@ def write_index(case_ids: list[int], bands: np.ndarray, keys: dict[int, set[int]
 def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
     """Index the cases and (with `screen`) link each to the earlier cases it duplicates: the
     `cases_created` receiver and the work of `xinfang dedup reindex`. Cases already indexed are
-    skipped. Returns the number of links written."""
+    skipped. Returns the number of links written.
+
+    The reading and scoring happen before the writing transaction (`plan`), so a process screening
+    an import's cases holds the database's write lock only while it writes (`apply`). Called
+    inside a caller's transaction (the receiver), both run in it as before."""
+    planned = plan(case_ids, screen=screen)
+    if planned is None:
+        return 0
+    with transaction.atomic():
+        return apply(planned)
+
+
+@dataclass
+class Plan:
+    """What `index_cases` will write for a batch: index rows and the duplicates found."""
+
+    case_ids: list[int]
+    cases: dict
+    bands: np.ndarray
+    keys: dict
+    found_by_case: dict
+
+
+def plan(case_ids: list[int], *, screen: bool = True) -> Plan | None:
+    """Read and score a batch without writing anything; None when every case is indexed already."""
     case_ids = sorted(set(case_ids) - set(Signature.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)))
     if not case_ids:
-        return 0
+        return None
     cases = {pk: (t, c, b, r) for pk, t, c, b, r in Case.objects.filter(pk__in=case_ids).values_list(
         "pk", "title", "content", "bureau_id", "received_at")}
     case_ids = [cid for cid in case_ids if cid in cases]
@@ -368,17 +392,30 @@ def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
         keys[cid] |= person_keys(name, idn, phone, addr)
     norms = [profile_norm(cases[cid][0], cases[cid][1]) for cid in case_ids]
     bands = T.band_hashes(norms)
-    links = 0
-    with transaction.atomic():
-        if screen:
-            links = _screen_batch(case_ids, cases, bands, keys, norms)
-        write_index(case_ids, bands, keys)
+    found = _screen_batch(case_ids, cases, bands, keys, norms) if screen else {}
+    return Plan(case_ids, cases, bands, keys, found)
+
+
+def apply(planned: Plan) -> int:
+    """Write a plan (inside the caller's transaction); returns the number of links written. Cases
+    another process indexed since the plan was made are left as that process wrote them."""
+    ids = planned.case_ids
+    done = set(Signature.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
+    if done:
+        keep = [i for i, cid in enumerate(ids) if cid not in done]
+        ids = [ids[i] for i in keep]
+        planned = Plan(ids, planned.cases, planned.bands[keep], {c: k for c, k in planned.keys.items() if c not in done},
+                       {c: f for c, f in planned.found_by_case.items() if c not in done})
+    if not ids:
+        return 0
+    links = _write_links(planned.found_by_case, planned.cases) if planned.found_by_case else 0
+    write_index(ids, planned.bands, planned.keys)
     return links
 
 
-def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
-    """Find, verify and link the duplicates of a batch among the indexed cases and within the
-    batch itself (an import may carry a letter and its repeat in one file).
+def _screen_batch(case_ids, cases, bands, keys, norms) -> dict[int, list[Found]]:
+    """Find and verify the duplicates of a batch among the indexed cases and within the batch
+    itself (an import may carry a letter and its repeat in one file): {case id: found, best first}.
 
     Bounded per case whatever the size of the index: at most BUCKET_CAP cases per bucket from the
     index and BUCKET_CAP earlier cases of the batch per bucket, then only the best MAX_CANDIDATES
@@ -428,10 +465,10 @@ def _screen_batch(case_ids, cases, bands, keys, norms) -> int:
         if mine is None:
             title, content, _bureau, _received = cases[cid]
             mine = profiles[cid] = _profile(cid, title, content, norms[position[cid]])
-        found_by_case[cid] = verify(mine, hits, same, exclude={cid}, texts=texts, profiles=profiles)
-    if not found_by_case:
-        return 0
-    return _write_links(found_by_case, cases)
+        found = verify(mine, hits, same, exclude={cid}, texts=texts, profiles=profiles)
+        if found:
+            found_by_case[cid] = found
+    return found_by_case
 
 
 def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:

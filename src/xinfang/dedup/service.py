@@ -22,7 +22,7 @@ from xinfang.audit.log import append as audit
 from xinfang.cases.access import WorkflowError, cases_visible_to
 from xinfang.cases.models import Case, Category, State
 
-from . import index
+from . import index, screener
 from .models import Decision, Kind, Link, Status
 
 
@@ -251,6 +251,9 @@ def decide(user, link: Link, action: str, note: str = "") -> Link:
 
 
 def on_cases_created(sender, case_ids, source="", **kwargs) -> None:
-    """Index and screen new cases inside their creating transaction (DESIGN: cases_created)."""
+    """Index and screen new cases inside their creating transaction (DESIGN: cases_created); an
+    import's cases are left to its screening process when one runs (screener.alongside)."""
+    if source == "import" and screener.deferred():
+        return
     if case_ids:
         index.index_cases(list(case_ids))
