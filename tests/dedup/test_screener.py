@@ -103,7 +103,7 @@ def test_a_small_import_screens_inline(monkeypatch, write_csv, run):
 def test_the_receiver_leaves_only_imports_to_the_screening_process(monkeypatch, register):
     imported, typed = register(content="小区电梯长期故障无人维修,请求督促物业维修。"), register(content="路灯坏了两个月无人修复。")
     Signature.objects.all().delete()
-    monkeypatch.setattr(screener, "_deferred", True)
+    monkeypatch.setattr(screener._local, "deferred", True, raising=False)
     cases_created.send(sender=Case, case_ids=[imported.pk], source="import")
     cases_created.send(sender=Case, case_ids=[typed.pk], source="form")
     assert set(Signature.objects.values_list("case_id", flat=True)) == {typed.pk}

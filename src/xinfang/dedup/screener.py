@@ -24,6 +24,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 
 from django.db import connections
@@ -35,12 +36,13 @@ BATCH = 1000  # cases screened per step (as the receiver screens an import batch
 MIN_ROWS = int(os.environ.get("XINFANG_IMPORT_SCREEN_ALONGSIDE_ROWS") or 4000)
 POLL_SECONDS = 0.05
 
-_deferred = False
+# Per thread: a worker may run two imports at once, one with a screening process and one without.
+_local = threading.local()
 
 
 def deferred() -> bool:
-    """True while this process's import leaves the screening of its cases to a screening process."""
-    return _deferred
+    """True while this thread's import leaves the screening of its cases to a screening process."""
+    return getattr(_local, "deferred", False)
 
 
 def _job_case_ids(job_id: int, after: int, limit: int) -> list[int]:
@@ -115,17 +117,31 @@ def _run(job_id: int, finished, parent_pid: int) -> None:
     os._exit(0)
 
 
+def _screening_on() -> bool:
+    """Whether new cases are screened at all: the dedup receiver is connected to cases_created
+    (the ledger benchmark disconnects the receivers to time the importer alone)."""
+    from xinfang.cases.models import Case
+    from xinfang.cases.signals import cases_created
+
+    from .service import on_cases_created
+
+    sync, _async = cases_created._live_receivers(Case)
+    return on_cases_created in sync
+
+
 @contextlib.contextmanager
 def alongside(job_id: int, rows: int, *, beat=None):
     """Screen the job's new cases in a second process while the body imports (`rows` rows in the
     file: below MIN_ROWS, or where forking is not possible, the receiver screens inline as usual).
     On leaving, waits for that process (calling `beat()` every few seconds, so the waiting job
     does not look stalled) and screens whatever it left (`catch_up`)."""
-    global _deferred
     ctx = None
     # Not inside a transaction: the child could not see its uncommitted cases, and closing the
     # connection to fork would end it.
-    if (rows >= MIN_ROWS and "fork" in multiprocessing.get_all_start_methods() and not _deferred
+    if not _screening_on():
+        yield
+        return
+    if (rows >= MIN_ROWS and "fork" in multiprocessing.get_all_start_methods() and not deferred()
             and not any(c.in_atomic_block for c in connections.all(initialized_only=True))):
         ctx = multiprocessing.get_context("fork")
     if ctx is None:
@@ -138,11 +154,11 @@ def alongside(job_id: int, rows: int, *, beat=None):
     process = ctx.Process(target=_run, args=(job_id, finished, os.getpid()), daemon=True,
                           name=f"xinfang-screen-{job_id}")
     process.start()
-    _deferred = True
+    _local.deferred = True
     try:
         yield
     finally:
-        _deferred = False
+        _local.deferred = False
         finished.set()
         while process.is_alive():
             process.join(timeout=5)
