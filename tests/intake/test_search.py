@@ -249,3 +249,25 @@ def test_a_very_common_word_is_scanned_with_the_same_result(cast, texts, monkeyp
         assert ids(qs) == ids(naive(everything, q))
     assert FTS_TABLE not in str(text_filter(everything, "abc").query)  # 3 hits ≥ 2: scanned
     assert FTS_TABLE in str(text_filter(everything, "古树名木").query)  # 1 hit: through the index
+
+
+SHORT_QUERIES = ["电梯", "物业", "古树", "ab", "AB", "ａｂ", "%收", "_不", "收取", "\"p", "不存", "  ", "。"]
+
+
+@pytest.mark.parametrize("q", SHORT_QUERIES)
+def test_a_short_query_equals_the_naive_filter(cast, texts, q):
+    """A query below the trigram length is phrased differently on PostgreSQL (strpos), with the
+    same result as `contains` on either engine."""
+    everything = Case.objects.all()
+    assert ids(text_filter(everything, q)) == ids(naive(everything, q))
+
+
+@POSTGRES
+def test_postgres_never_reads_the_trigram_indexes_for_a_short_query(cast, texts):
+    """They hold nothing to look a 2-character query up by: read, every case is a candidate."""
+    sql, params = text_filter(Case.objects.order_by(), "古树").only("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    assert "trgm" not in plan
