@@ -60,6 +60,47 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         return self._capped_count > self.cap
 
+    def get_page(self, number):
+        self._count_short_first_page(number)
+        return super().get_page(number)
+
+    def page(self, number):
+        """The page's rows, found in two steps: the ids of the page (the filters and the order
+        only, which PostgreSQL reads from a covering index without touching a case row, however
+        many rows the offset skips), then those rows with their joins. A first page that comes
+        back short is the whole list, so it is counted without a second walk (a rare word or an
+        empty result would otherwise be searched twice)."""
+        if not hasattr(self.object_list, "values_list"):
+            return super().page(number)
+        self._count_short_first_page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        first = getattr(self, "_first_ids", None)
+        ids = first[:top] if first is not None and number == 1 else self._ids(bottom, top)
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()} if ids else {}
+        # A row changed between the two steps so as to leave the list is left out of the page.
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+    def _count_short_first_page(self, number) -> None:
+        """Before anything counts: for the first page (or what get_page turns into it), read its
+        ids and one more; fewer than that is the whole list and its count."""
+        if "_capped_count" in self.__dict__ or not hasattr(self.object_list, "values_list"):
+            return
+        try:
+            first = int(number) == 1
+        except (TypeError, ValueError):
+            first = True  # get_page shows the first page for anything not a number
+        if first:
+            self._first_ids = self._ids(0, self.per_page + self.orphans + 1)
+            if len(self._first_ids) <= self.per_page + self.orphans:
+                self.__dict__["_capped_count"] = min(len(self._first_ids), self.cap + 1)
+
+    def _ids(self, bottom: int, top: int) -> list[int]:
+        return list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
+
 
 # --------------------------------------------------------------------------- home
 
