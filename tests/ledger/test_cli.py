@@ -83,3 +83,19 @@ def test_export_cli_filters_visibility_and_formats(cast, make_case, tmp_path, ca
     assert len(list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows())) == 2
     with pytest.raises(CommandError):
         call_command("export", str(out), "--received-from" if False else "--from", "notadate")
+
+
+def test_progress_bar_says_when_only_the_duplicate_screening_is_left():
+    import io
+
+    from importlib import import_module
+
+    from xinfang.ledger.importer import Progress
+
+    Bar = import_module("xinfang.ledger.management.commands.import").Bar  # "import" is a keyword
+    out = io.StringIO()
+    bar = Bar(out)
+    bar(Progress(total=5000, done=5000, created=5000), final=True)
+    assert "100%" in out.getvalue() and "判重收尾中" not in out.getvalue()
+    bar(Progress(total=5000, done=5000, created=5000, screening=True), final=True)
+    assert "判重收尾中:全部 5,000 行已写入" in out.getvalue()

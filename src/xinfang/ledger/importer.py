@@ -454,6 +454,7 @@ class Progress:
     skipped: int = 0
     errors: int = 0
     started: float = field(default_factory=time.monotonic)
+    screening: bool = False  # every row written; the duplicate screening of the last ones goes on
 
 
 class ErrorSink:
@@ -578,7 +579,6 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
         update(status=ImportJob.Status.FAILED, message=_("无法读取文件:%(err)s") % {"err": exc}, finished_at=timezone.now())
         return Progress(total=0)
     update(status=ImportJob.Status.RUNNING, total=total, heartbeat=timezone.now())
-    state = Progress(total=total, done=job.rows_done, created=job.created, skipped=job.skipped, errors=job.errors)
     lookups = Lookups()
     calendar = Calendar.load()
     rules = {r.code: r for r in Rule.objects.all()}
@@ -589,7 +589,15 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
     resume = job.rows_done
     index = 0
     # A large import's duplicate screening runs in a second process, beside the writing.
-    alongside = screener.alongside(job.pk, total, beat=lambda: update(heartbeat=timezone.now())) if save else contextlib.nullcontext()
+    state = Progress(total=total, done=job.rows_done, created=job.created, skipped=job.skipped, errors=job.errors)
+
+    def screening() -> None:  # waiting for the screening process after the last batch
+        update(heartbeat=timezone.now())
+        state.screening = True
+        if progress:
+            progress(state)
+
+    alongside = screener.alongside(job.pk, total, beat=screening) if save else contextlib.nullcontext()
     try:
         with _quiet_gc(), alongside, _bulk_settings():
             sizer = _Sizer(batch_size)
@@ -608,6 +616,7 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
     except FileProblem as exc:  # cannot happen after check(), unless the file changed meanwhile
         update(status=ImportJob.Status.FAILED, message=str(exc), finished_at=timezone.now())
         return state
+    state.screening = False
     update(status=ImportJob.Status.DONE, finished_at=timezone.now(),
            message=_("共%(total)s行:新建%(created)s件,已导入过%(skipped)s行,错误%(errors)s行。") % {
                "total": total, "created": state.created, "skipped": state.skipped, "errors": state.errors})

@@ -49,6 +49,10 @@ class Bar:
         if not final and now - self.last < 0.2:
             return
         self.last = now
+        if p.screening:
+            self.stream.write(f"\r判重收尾中:全部 {p.total:,} 行已写入,正在完成最后几批的重复信访筛查…  ")
+            self.stream.flush()
+            return
         elapsed = max(now - p.started, 1e-6)
         rate = p.done / elapsed if p.done else 0.0
         share = p.done / p.total if p.total else 1.0
