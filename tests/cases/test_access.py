@@ -13,7 +13,7 @@ from django.http import Http404
 from tests.cases.test_workflow import pet
 from tests.conftest import petition_data
 from xinfang.cases import access, workflow
-from xinfang.cases.models import CaseOrgan, Category, RouteKind
+from xinfang.cases.models import Case, CaseOrgan, Category, RouteKind
 
 
 @pytest.fixture
@@ -67,6 +67,16 @@ def test_the_accused_organ_never_sees_the_report_art30(world):
     assert visible(world.accused) == set()
     with pytest.raises(Http404):
         access.get_case_for_user(world.accused, world.report_case.pk)
+
+
+def test_a_report_at_the_accused_organ_stays_hidden_from_it_art30(world):
+    """Walked, a case now at the user's organ is tested by its current organ before its links;
+    the Art.30 exclusion holds over that too (a report never goes to the accused organ, but data
+    put there by any other path must not show it)."""
+    Case.objects.filter(pk=world.report_case.pk).update(current_organ=world.urban)
+    CaseOrgan.objects.create(case=world.report_case, organ=world.urban)
+    for from_links in (False, True):
+        assert not access.cases_visible_to(world.accused, from_links=from_links).filter(pk=world.report_case.pk).exists()
 
 
 def test_the_accused_organ_sees_its_other_cases_art30(world, make_case):

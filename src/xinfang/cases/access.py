@@ -77,8 +77,16 @@ def cases_visible_to(user, *, from_links: bool = False) -> QuerySet[Case]:
         return Case.objects.all()
     if user.organ_id is None:
         return Case.objects.none()
-    links = _links(user)
-    linked = Q(pk__in=links.values("case_id")) if from_links else Exists(links.filter(case=OuterRef("pk")))
+    organ_ids = _organ_ids(user)
+    links = CaseOrgan.objects.filter(organ_id__in=organ_ids)
+    if from_links:
+        linked = Q(pk__in=links.values("case_id"))
+    else:
+        # A case now at one of the organs is at it (a link is written with every move,
+        # workflow._Step.move_to): tested first, so the per-case EXISTS on the links is left for
+        # the cases that were there before. Counting a supervisor's 75,000 overdue cases took
+        # 0.5 s of link probes on PostgreSQL, 0.06 s without.
+        linked = Q(current_organ_id__in=organ_ids) | Exists(links.filter(case=OuterRef("pk")))
     # The organs one level below, as a subquery rather than a join on the organ table: joined
     # (an outer join, inside the OR) it was looked up for every case scanned, which made a list
     # over a million cases several times slower.
@@ -91,10 +99,15 @@ def cases_visible_to(user, *, from_links: bool = False) -> QuerySet[Case]:
 FEW_LINKS_FACTOR = 120  # see holds_few_cases
 
 
-def _links(user):
+def _organ_ids(user) -> list[int]:
+    """The organs whose cases `user` sees: their own, or for overseeing roles their subtree."""
     if user.has_role(*OVERSIGHT_ROLES):
-        return CaseOrgan.objects.filter(organ_id__in=user.organ.descendant_ids())
-    return CaseOrgan.objects.filter(organ_id=user.organ_id)
+        return sorted(user.organ.descendant_ids())
+    return [user.organ_id]
+
+
+def _links(user):
+    return CaseOrgan.objects.filter(organ_id__in=_organ_ids(user))
 
 
 def holds_few_cases(user) -> bool:
