@@ -49,7 +49,7 @@ def inbox_tabs(today):
 
 
 # Every tab is a subset of these states, so the counts touch only the organ's live cases (the
-# (current_organ, state, due_on) index), never its closed archive.
+# partial index cases_case_inbox_idx holds exactly these states), never its closed archive.
 INBOX_STATES = [*OPEN_STATES, State.REPLIED]
 
 
