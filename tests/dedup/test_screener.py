@@ -1,6 +1,6 @@
 """Screening a large import in a second process (xinfang.dedup.screener).
 
-These tests commit for real (a forked process sees only committed rows), so they use a
+These tests commit for real (the other process sees only committed rows), so they use a
 transactional database.
 """
 from __future__ import annotations
@@ -64,9 +64,11 @@ def _spy_processes(monkeypatch) -> list:
 def test_an_import_screened_alongside_links_as_the_inline_screening(monkeypatch, write_csv, run):
     monkeypatch.setattr(screener, "MIN_ROWS", 1)
     started = _spy_processes(monkeypatch)
+    left, real_catch_up = [], screener.catch_up
+    monkeypatch.setattr(screener, "catch_up", lambda job_id: left.append(real_catch_up(job_id)) or left[-1])
     job, _ = run(_ledger(write_csv), batch_size=15)
     assert (job.status, job.created) == ("done", 60)
-    assert started == ["fork"]
+    assert started == ["spawn"] and left == [0]  # the other process screened every case
     assert Signature.objects.count() == 60  # every case screened before the job is done
     alongside = _links()
     assert len(alongside) >= 12  # the twelve planted repeats at least
@@ -77,16 +79,16 @@ def test_an_import_screened_alongside_links_as_the_inline_screening(monkeypatch,
     assert _links() == alongside
 
 
-def test_a_failed_screening_process_is_made_good_by_the_importer(monkeypatch, write_csv, run):
+@pytest.mark.parametrize("target", ["fail", "hang"])
+def test_a_failed_or_stuck_screening_process_is_made_good_by_the_importer(monkeypatch, write_csv, run, target):
+    from tests.dedup import screener_targets
+
     monkeypatch.setattr(screener, "MIN_ROWS", 1)
-
-    def broken(*args):
-        raise RuntimeError("screening process died")
-
-    monkeypatch.setattr(screener, "_follow", broken)
+    monkeypatch.setattr(screener, "STUCK_SECONDS", 2)
+    monkeypatch.setattr(screener, "_TARGET", getattr(screener_targets, target))
     started = _spy_processes(monkeypatch)
     job, _ = run(_ledger(write_csv), batch_size=15)
-    assert (job.status, job.created) == ("done", 60) and started == ["fork"]
+    assert (job.status, job.created) == ("done", 60) and started == ["spawn"]
     assert Signature.objects.count() == 60
     assert len(_links()) >= 12
 

@@ -12,7 +12,7 @@ Both ways the product runs an import are killed:
     "stalled" to seconds).
 
 Both imports are large enough (XINFANG_IMPORT_SCREEN_ALONGSIDE_ROWS lowered here) to screen their
-duplicates in a second, forked process: it dies with the import, and the finished import has
+duplicates in a second process: it dies with the import, and the finished import has
 screened every case, including those the killed run committed unscreened.
 
 The processes have their own database: a SQLite file in a temporary XINFANG_DATA_DIR or, when the

@@ -2,8 +2,9 @@
 
 Screening a row (looking up its bands and person keys, scoring the candidates, writing links and
 index rows) costs about as much CPU as writing it. Inline, the import does both one after the
-other on one core. With `alongside(job_id)` the importer writes its batches while a forked
-process screens the cases already committed, oldest first, on the other core:
+other on one core. With `alongside(job_id)` the importer writes its batches while a second
+process (spawned: a fresh interpreter on the same settings and database) screens the cases
+already committed, oldest first, on the other core:
 
 - the `cases_created` receiver leaves an import's cases to that process (`deferred()`);
 - the process follows the job's ledger rows by case id (the importer commits its batches in
@@ -80,19 +81,20 @@ def catch_up(job_id: int) -> int:
     return done
 
 
-def _follow(job_id: int, finished, parent_pid: int) -> None:
-    """The screening process: screen the job's committed cases until the import is finished."""
-    from . import index
-
-    # The parent's connections were closed before the fork; this process opens its own, with the
-    # importer's larger SQLite page cache (the band index is read at random).
+def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
+    """The screening process: screen the job's committed cases until the import is finished.
+    `alive` counts its rounds, so the importer can tell a working process from a stuck one."""
     from django.db import connection
 
+    from . import index
+
+    # The importer's larger SQLite page cache: the band index is read at random.
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size = -65536")
     after = 0
     while True:
+        alive.value += 1
         last_round = finished.is_set()  # read before looking: rows committed before the flag are seen
         ids = _job_case_ids(job_id, after, BATCH)
         if ids:
@@ -106,15 +108,30 @@ def _follow(job_id: int, finished, parent_pid: int) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def _run(job_id: int, finished, parent_pid: int) -> None:
+def _run(job_id: int, finished, alive, parent_pid: int, settings_module: str, database: str) -> None:
+    """Entry of the screening process: a fresh interpreter (spawned, not forked: a fork of a
+    threaded worker can inherit a lock another thread held, SQLite's among them, and hang), set up
+    on the importer's settings and database (under test, the test database)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     try:
-        _follow(job_id, finished, parent_pid)
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        settings.DATABASES["default"]["NAME"] = database
+        connections["default"].settings_dict["NAME"] = database
+        _follow(job_id, finished, alive, parent_pid)
     except BaseException:  # the importer's catch_up screens what this process did not
         log.exception("import %s: the screening process failed", job_id)
         os._exit(1)
     finally:
         connections.close_all()
     os._exit(0)
+
+
+_TARGET = _run
+STUCK_SECONDS = 120  # a screening process that has not moved for this long is stopped
 
 
 def _screening_on() -> bool:
@@ -132,27 +149,26 @@ def _screening_on() -> bool:
 @contextlib.contextmanager
 def alongside(job_id: int, rows: int, *, beat=None):
     """Screen the job's new cases in a second process while the body imports (`rows` rows in the
-    file: below MIN_ROWS, or where forking is not possible, the receiver screens inline as usual).
-    On leaving, waits for that process (calling `beat()` every few seconds, so the waiting job
-    does not look stalled) and screens whatever it left (`catch_up`)."""
-    ctx = None
-    # Not inside a transaction: the child could not see its uncommitted cases, and closing the
-    # connection to fork would end it.
+    file: below MIN_ROWS, or inside a transaction, the receiver screens inline as usual). On
+    leaving, waits for that process (calling `beat()` every few seconds, so the waiting job does
+    not look stalled; stopping it if it has not moved for STUCK_SECONDS) and screens whatever it
+    left (`catch_up`)."""
+    from django.conf import settings
+
     if not _screening_on():
         yield
         return
-    if (rows >= MIN_ROWS and "fork" in multiprocessing.get_all_start_methods() and not deferred()
-            and not any(c.in_atomic_block for c in connections.all(initialized_only=True))):
-        ctx = multiprocessing.get_context("fork")
-    if ctx is None:
+    # Not inside a transaction: the other process could not see the uncommitted cases.
+    if (rows < MIN_ROWS or deferred()
+            or any(c.in_atomic_block for c in connections.all(initialized_only=True))):
         yield
         catch_up(job_id)  # cases an earlier, killed run of a large import left unscreened
         return
-    # A forked child must not share the parent's database connections.
-    connections.close_all()
-    finished = ctx.Event()
-    process = ctx.Process(target=_run, args=(job_id, finished, os.getpid()), daemon=True,
-                          name=f"xinfang-screen-{job_id}")
+    ctx = multiprocessing.get_context("spawn")
+    finished, alive = ctx.Event(), ctx.Value("q", 0)
+    process = ctx.Process(target=_TARGET, name=f"xinfang-screen-{job_id}", daemon=True, args=(
+        job_id, finished, alive, os.getpid(), os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE or "xinfang.settings",
+        str(connections["default"].settings_dict["NAME"])))
     process.start()
     _local.deferred = True
     try:
@@ -160,10 +176,17 @@ def alongside(job_id: int, rows: int, *, beat=None):
     finally:
         _local.deferred = False
         finished.set()
+        seen, since = alive.value, time.monotonic()
         while process.is_alive():
-            process.join(timeout=5)
+            process.join(timeout=min(5, STUCK_SECONDS))
             if beat:
                 beat()
+            if alive.value != seen:
+                seen, since = alive.value, time.monotonic()
+            elif time.monotonic() - since > STUCK_SECONDS:
+                log.warning("import %s: the screening process has not moved for %s s; stopped", job_id, STUCK_SECONDS)
+                process.kill()
+                process.join()
         if process.exitcode:
             log.warning("import %s: screening process exited with %s; screening the rest here", job_id, process.exitcode)
     catch_up(job_id)
