@@ -1,7 +1,7 @@
 """Duplicate screening of a large import in a second process, while the import writes on.
 
 Screening a row (looking up its bands and person keys, scoring the candidates, writing links and
-index rows) costs about as much CPU as writing it. Inline, the import does both one after the
+index rows) costs a third to a half of what writing it costs. Inline, the import does both one after the
 other on one core. With `alongside(job_id)` the importer writes its batches while a second
 process (spawned: a fresh interpreter on the same settings and database) screens the cases
 already committed, oldest first, on the other core:
@@ -111,7 +111,10 @@ def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
 def _run(job_id: int, finished, alive, parent_pid: int, settings_module: str, database: str) -> None:
     """Entry of the screening process: a fresh interpreter (spawned, not forked: a fork of a
     threaded worker can inherit a lock another thread held, SQLite's among them, and hang), set up
-    on the importer's settings and database (under test, the test database)."""
+    on the importer's settings and database (under test, the test database). Spawning re-imports
+    the importing program's main script, which must guard its work with `if __name__ ==
+    "__main__"` (the `xinfang` command does); one that does not makes this process fail at start,
+    and the importer then screens inline."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     try:
         import django
