@@ -52,3 +52,14 @@ def test_an_empty_list_has_one_empty_page(db):
     paginator = CappedPaginator(Case.objects.none(), 10)
     page = paginator.get_page(1)
     assert list(page) == [] and paginator.count == 0 and paginator.num_pages == 1
+
+
+@pytest.mark.parametrize("number", [None, "", "x", 1, "1"])
+def test_the_first_page_is_read_once(cases, number):
+    """get_page(None) (no ?page=) turns into page(1): the first ids are not read twice."""
+    paginator = CappedPaginator(newest_first(), 2, cap=100)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.get_page(number)
+    assert page.number == 1 and len(page) == 2 and paginator.count == 7
+    id_queries = [q for q in ctx.captured_queries if "LIMIT 3" in q["sql"]]
+    assert len(id_queries) == 1, [q["sql"] for q in ctx.captured_queries]

@@ -11,7 +11,7 @@ from functools import cached_property
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -38,12 +38,15 @@ class CappedPaginator(Paginator):
     million cases never counts them all. Beyond the cap it reports `capped` = True and offers the
     first cap/per_page pages; the user narrows the filters to reach the rest."""
 
-    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, *, count_list=None, **kwargs):
+    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, *, count_list=None, short_first_page=True,
+                 **kwargs):
         """`count_list`, when given, is the same rows phrased for counting (see
-        access.cases_visible_to's from_links)."""
+        access.cases_visible_to's from_links). `short_first_page=False` counts before reading the
+        first page (see `page`), for when counting is the cheaper of the two."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
         self.count_list = count_list
+        self.short_first_page = short_first_page
 
     @cached_property
     def _capped_count(self) -> int:
@@ -87,8 +90,9 @@ class CappedPaginator(Paginator):
     def _count_short_first_page(self, number) -> None:
         """Before anything counts: for the first page (or what get_page turns into it), read its
         ids and one more; fewer than that is the whole list and its count."""
-        if "_capped_count" in self.__dict__ or not hasattr(self.object_list, "values_list"):
-            return
+        if (not self.short_first_page or "_capped_count" in self.__dict__
+                or getattr(self, "_first_ids", None) is not None or not hasattr(self.object_list, "values_list")):
+            return  # counted, or already read (get_page(None) reads them, then calls page(1))
         try:
             first = int(number) == 1
         except (TypeError, ValueError):
@@ -253,7 +257,13 @@ def case_list(request):
     cases = (form.filter(cases_visible_to(request.user, from_links=deep))
              .select_related("current_organ").prefetch_related("petitioners")
              .order_by("-received_at", "-id"))
-    page = CappedPaginator(cases, LIST_PAGE_SIZE, cap=COUNT_CAP, count_list=count_list).get_page(request.GET.get("page"))
+    # SQLite starts the count of an organ holding few cases from its links, which beats walking a
+    # short list's first page (a 2-character query's window: 135 ms against 390 ms at a million
+    # cases); PostgreSQL walks either way (the IN list inside the visibility OR is a hashed
+    # subplan), so there the first page, when short, is its own count.
+    short_first = not (few and connection.vendor == "sqlite")
+    page = CappedPaginator(cases, LIST_PAGE_SIZE, cap=COUNT_CAP, count_list=count_list,
+                           short_first_page=short_first).get_page(request.GET.get("page"))
     filtered = any(v not in (None, "") for v in form.cleaned_data.values())
     return render(request, "intake/case_list.html", {
         "form": form, "page_obj": page, "cases": page.object_list, "filtered": filtered,
