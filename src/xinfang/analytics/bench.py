@@ -37,7 +37,7 @@ def _org_tree():
     root, _c = Organ.objects.get_or_create(code=ROOT_CODE, defaults=dict(
         name="基准市人民政府", short_name="基政", level=Level.CITY, kind=OrganKind.GOVERNMENT, region=city))
     bureau, _c = Organ.objects.get_or_create(code=ROOT_CODE + "XF", defaults=dict(
-        name="基准市信访局", short_name="基信", level=Level.CITY, kind=OrganKind.BUREAU, region=city, parent=root))
+        name="看板基准市信访局", short_name="看板基信", level=Level.CITY, kind=OrganKind.BUREAU, region=city, parent=root))
     organs = [bureau] + [Organ.objects.get_or_create(code=f"{ROOT_CODE}{i:02d}", defaults=dict(
         name=f"基准市职能部门{i:02d}", short_name=f"基{i:02d}", level=Level.CITY, kind=OrganKind.FUNCTIONAL, region=city,
         parent=root))[0] for i in range(1, 20)]

@@ -27,7 +27,7 @@ def _bureau():
 
     region, _ = Region.objects.get_or_create(code="990000", defaults={"name": "基准市", "level": Level.CITY})
     organ, _ = Organ.objects.get_or_create(code="BENCHXF", defaults={
-        "name": "基准市信访局", "short_name": "基信", "level": Level.CITY, "kind": OrganKind.BUREAU, "region": region})
+        "name": "门户基准市信访局", "short_name": "门户基信", "level": Level.CITY, "kind": OrganKind.BUREAU, "region": region})
     return organ
 
 
