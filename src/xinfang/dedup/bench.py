@@ -132,6 +132,19 @@ def v_summary(rng, t, c):
     return "来电反映" + t[:12], f"来电人反映:{body}要求尽快处理。"
 
 
+VARIANTS = ("verbatim", "edited", "reordered", "typos", "summary")
+
+
+def variant(rng, kind: str, t: str, c: str, chars) -> tuple[str, str]:
+    """(title, content) of a repeat of (t, c) of the given kind (one of VARIANTS); `chars` are the
+    characters a typo may put in."""
+    if kind == "verbatim":
+        return t, c
+    if kind == "typos":
+        return v_typos(rng, t, c, chars)
+    return {"edited": v_edited, "reordered": v_reordered, "summary": v_summary}[kind](rng, t, c)
+
+
 # --------------------------------------------------------------------------- bulk writing
 
 
@@ -307,13 +320,11 @@ def run(report, *, quick: bool) -> None:
 
     positives, negatives = [], []
     n_pos = 150 if quick else 400
-    for kind in ("verbatim", "edited", "reordered", "typos", "summary"):
+    for kind in VARIANTS:
         for _ in range(n_pos):
             j = rng.randrange(len(base))
             t, c = base[j]
-            v = {"verbatim": lambda: (t, c), "edited": lambda: v_edited(rng, t, c),
-                 "reordered": lambda: v_reordered(rng, t, c), "typos": lambda: v_typos(rng, t, c, chars),
-                 "summary": lambda: v_summary(rng, t, c)}[kind]()
+            v = variant(rng, kind, t, c, chars)
             # A repeat usually carries the petitioner (a call always has the caller's number); a
             # third of the text variants come from someone else (联名/群体): text alone must carry them.
             same = kind == "summary" or rng.random() < 0.67

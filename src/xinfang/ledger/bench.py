@@ -97,11 +97,8 @@ class PublicTexts:
         rng = self.rng
         if self.recent and rng.random() < REPEAT_SHARE:
             j, t, c, who = rng.choice(self.recent)
-            kind = rng.choice(["verbatim", "edited", "reordered", "typos", "summary"])
-            t, c = {"verbatim": lambda: (t, c), "edited": lambda: dedup_bench.v_edited(rng, t, c),
-                    "reordered": lambda: dedup_bench.v_reordered(rng, t, c),
-                    "typos": lambda: dedup_bench.v_typos(rng, t, c, self.chars),
-                    "summary": lambda: dedup_bench.v_summary(rng, t, c)}[kind]()
+            kind = rng.choice(dedup_bench.VARIANTS)
+            t, c = dedup_bench.variant(rng, kind, t, c, self.chars)
             # A call always carries the caller's number; a third of the other repeats come from
             # someone else (a 联名/群体 letter): the text alone must carry them.
             if kind == "summary" or rng.random() < 0.67:
