@@ -164,6 +164,31 @@ def test_interrupted_import_resumes_without_duplicates(cast, write_csv, run, mon
     assert (again.created, again.skipped) == (0, 7) and Case.objects.count() == 7
 
 
+def test_a_number_taken_while_a_batch_is_prepared_is_not_reused(cast, write_csv, run, make_case, monkeypatch):
+    # A batch's histories are replayed before its transaction, numbered from the counter as read
+    # then. A clerk registering a case at the bureau meanwhile takes the next number: the batch is
+    # replayed again under the lock, after it, and no number is given twice or skipped.
+    from xinfang.ledger import importer
+
+    real = importer._replay
+    live = []
+
+    def replay_then_register(rows, *args, **kwargs):
+        out = real(rows, *args, **kwargs)
+        if not live:
+            live.append(make_case())
+        return out
+
+    monkeypatch.setattr(importer, "_replay", replay_then_register)
+    job, _ = run(write_csv([row(f"N-{i}", 证件号码="") for i in range(1, 4)]), batch_size=2)
+    assert (job.status, job.created, job.errors) == ("done", 3, 0), errors_of(job)
+    assert live[0].seq == 1
+    imported = dict(Case.objects.filter(ledger_row__isnull=False).values_list("ledger_row__source_no", "seq"))
+    assert imported == {"N-1": 2, "N-2": 3, "N-3": 4}
+    assert sorted(Case.objects.values_list("number", flat=True)) == [f"JZXF-2026-{n:06d}" for n in range(1, 5)]
+    assert CaseCounter.objects.get(bureau=cast.bureau, year=2026).last == 4
+
+
 def test_cases_created_is_sent_per_batch_with_import_source(cast, write_csv, run):
     seen = []
 

@@ -10,6 +10,7 @@ was interrupted is finished by the next one.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -75,9 +76,10 @@ class Inserter:
         return tuple(now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
                      for f in self.rest)
 
-    def insert(self, rows: list[tuple], chunk: int = 5000) -> None:
-        if not rows:
-            return
+    def adapt(self, rows: list[tuple]) -> list[list]:
+        """The statement parameters of `rows`: each value adapted for the database, the defaults
+        appended. Values without an adapter (ids, numbers, text) are passed as they are, so a
+        caller may still replace a placeholder id in them before `execute`."""
         n = len(self.fields)
         # The defaults are the same for every row: adapted once. Of the given columns only those
         # with an adapter are touched (most are plain text, numbers and ids).
@@ -92,6 +94,12 @@ class Inserter:
                     values[i] = a(v)
             values += rest
             params.append(values)
+        return params
+
+    def execute(self, params: list[list], chunk: int = 5000) -> None:
+        """Insert rows adapted by `adapt`."""
+        if not params:
+            return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # COPY: executemany sends (and the server parses) one statement per row, which
@@ -103,6 +111,10 @@ class Inserter:
                 return
             for i in range(0, len(params), chunk):
                 cursor.executemany(self.sql, params[i:i + chunk])
+
+    def insert(self, rows: list[tuple], chunk: int = 5000) -> None:
+        if rows:
+            self.execute(self.adapt(rows), chunk)
 
 
 _PLAIN = {"CharField", "TextField", "SlugField", "IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
@@ -139,14 +151,17 @@ _CASE_COLUMNS = [
 ]
 
 
-def _case_row(sim: CaseSim) -> tuple:
+_RELATED = _CASE_COLUMNS.index("related_case_id")
+
+
+def _case_row(sim: CaseSim, pk) -> tuple:
+    """The case's row; `pk` (and the related case, filled in by `BatchWriter.write`) still to come."""
     f = sim.f
-    related = sim.related.sim.pk if sim.related is not None else None
     return (
-        sim.pk, f["number"], f["bureau"].pk, f["year"], f["seq"], f["channel"], f["received_at"], f["registered_at"],
+        pk, f["number"], f["bureau"].pk, f["year"], f["seq"], f["channel"], f["received_at"], f["registered_at"],
         f["registered_by"].pk, f["title"], f["content"], f["category"], _pk(f["topic"]), _pk(f["region"]),
         f["head_count"], f["skip_level"], f["group_visit"], f["major_urgent"], f["law_related"],
-        _pk(f["accused_organ"]), related, f["same_facts"], f["state"], f["closure"], f["current_organ"].pk,
+        _pk(f["accused_organ"]), None, f["same_facts"], f["state"], f["closure"], f["current_organ"].pk,
         _pk(f["routed_by"]), _pk(f["returned_from"]), _pk(f["handling_organ"]), f["route_kind"], f["handling_route"],
         f["outcome"], f["review_outcome"], f["assigned_due"], f["report_required"], f["extended"], f["replied_at"],
         f["delivered_on"], f["satisfaction_organ"], f["satisfaction_bureau"], f["closed_at"], f["due_on"],
@@ -177,36 +192,77 @@ class BatchWriter:
             self._titles[kind] = str(DocKind(kind).label)
         return self._titles[kind]
 
-    def write(self, sims: list[CaseSim]) -> None:
-        """Insert the rows of `sims` (inside the caller's transaction); sets each sim's `pk`."""
-        for sim, pk in zip(sims, reserve_ids(Case, len(sims))):
+    def prepare(self, sims: list[CaseSim]) -> "Prepared":
+        """Every row of `sims`, adapted, with the case and event ids still to be given: the work
+        that needs no lock, done before the batch's transaction (an import prepares its next batch
+        while another process holds SQLite's write lock)."""
+        index = {id(sim): i for i, sim in enumerate(sims)}
+        events, event_index = [], {}
+        for i, sim in enumerate(sims):
+            for e in sim.events:
+                event_index[id(e)] = len(events)
+                events.append((len(events), i, e.action, e.at, e.actor_id, e.organ_id, e.target_organ_id, e.from_state,
+                               e.to_state, e.note, e.data))
+        return Prepared(
+            sims=sims,
+            related=[(i, sim.related.sim) for i, sim in enumerate(sims) if sim.related is not None],
+            cases=self.cases.adapt([_case_row(sim, i) for i, sim in enumerate(sims)]),
+            petitioners=self.petitioners.adapt([
+                (i, order, p.name.strip(), p.id_number, p.phone, p.address.strip(), p.is_representative)
+                for i, sim in enumerate(sims) for order, p in enumerate(sim.petitioners)]),
+            links=self.links.adapt([(i, organ_id, since) for i, sim in enumerate(sims)
+                                    for organ_id, since in sim.links.items()]),
+            events=self.events.adapt(events),
+            deadlines=self.deadlines.adapt([
+                (i, d.rule, d.organ_id, d.started_on, d.days, d.extra_days, d.fixed_due, d.due_on, d.pending_year,
+                 d.met_at, d.is_open)
+                for i, sim in enumerate(sims) for d in sim.deadlines]),
+            documents=self.documents.adapt([
+                (index[id(sim)], event_index[id(doc.event)], doc.kind, doc.organ.pk, doc.year, next(self._provisional),
+                 "", self._title(doc.kind), doc.addressee, doc.fields, doc.issued_at, doc.issued_by_id,
+                 doc.for_petitioner, "", "")
+                for sim in sims for doc in sim.documents]),
+        )
+
+    def write(self, batch: "list[CaseSim] | Prepared") -> None:
+        """Insert the rows of a batch of sims, or of a batch `prepare`d earlier (once), inside the
+        caller's transaction; sets each sim's `pk`."""
+        p = batch if isinstance(batch, Prepared) else self.prepare(batch)
+        case_ids = reserve_ids(Case, len(p.sims))
+        for sim, pk in zip(p.sims, case_ids):
             sim.pk = pk
-        self.cases.insert([_case_row(sim) for sim in sims])
-        self.petitioners.insert([
-            (sim.pk, i, p.name.strip(), p.id_number, p.phone, p.address.strip(), p.is_representative)
-            for sim in sims for i, p in enumerate(sim.petitioners)
-        ])
-        self.links.insert([(sim.pk, organ_id, since) for sim in sims for organ_id, since in sim.links.items()])
-        event_rows = [(sim, e) for sim in sims for e in sim.events]
-        event_ids = reserve_ids(Event, len(event_rows))
-        event_pk = {}
-        rows = []
-        for (sim, e), pk in zip(event_rows, event_ids):
-            event_pk[id(e)] = pk
-            rows.append((pk, sim.pk, e.action, e.at, e.actor_id, e.organ_id, e.target_organ_id, e.from_state,
-                         e.to_state, e.note, e.data))
-        self.events.insert(rows)
-        self.deadlines.insert([
-            (sim.pk, d.rule, d.organ_id, d.started_on, d.days, d.extra_days, d.fixed_due, d.due_on, d.pending_year,
-             d.met_at, d.is_open)
-            for sim in sims for d in sim.deadlines
-        ])
-        self.documents.insert([
-            (sim.pk, event_pk[id(doc.event)], doc.kind, doc.organ.pk, doc.year, next(self._provisional), "",
-             self._title(doc.kind), doc.addressee, doc.fields, doc.issued_at, doc.issued_by_id,
-             doc.for_petitioner, "", "")
-            for sim in sims for doc in sim.documents
-        ])
+        for row in p.cases:
+            row[0] = case_ids[row[0]]
+        for i, related in p.related:
+            p.cases[i][_RELATED] = related.pk  # written in an earlier batch, or earlier in this one
+        for rows in (p.petitioners, p.links, p.deadlines):
+            for row in rows:
+                row[0] = case_ids[row[0]]
+        event_ids = reserve_ids(Event, len(p.events))
+        for row in p.events:
+            row[0], row[1] = event_ids[row[0]], case_ids[row[1]]
+        for row in p.documents:
+            row[0], row[1] = case_ids[row[0]], event_ids[row[1]]
+        self.cases.execute(p.cases)
+        self.petitioners.execute(p.petitioners)
+        self.links.execute(p.links)
+        self.events.execute(p.events)
+        self.deadlines.execute(p.deadlines)
+        self.documents.execute(p.documents)
+
+
+@dataclass
+class Prepared:
+    """A batch's rows as `BatchWriter.prepare` left them: adapted, ids to be given by `write`."""
+
+    sims: list
+    related: list
+    cases: list
+    petitioners: list
+    links: list
+    events: list
+    deadlines: list
+    documents: list
 
 
 def lock_case_counters(bureau_ids) -> dict:

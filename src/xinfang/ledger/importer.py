@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinfang.cases.models import Case, Category, Closure, HandlingRoute, RouteKind, State, Topic
+from xinfang.cases.models import Case, CaseCounter, Category, Closure, HandlingRoute, RouteKind, State, Topic
 from xinfang.cases.signals import cases_created
 from xinfang.cases.validators import validate_id_number, validate_phone
 from xinfang.cases.workflow import MAX_CONTENT, PetitionerData
@@ -491,6 +492,29 @@ def _bulk_settings():
             cur.execute(f"PRAGMA cache_size = {int(old)}")
 
 
+# SQLite: the size the write-ahead log may reach during an import before it is emptied.
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def _bound_wal() -> None:
+    """SQLite: keep the write-ahead log of a long import small. The log is copied back into the
+    database after commits (checkpoints), but it is only started again from its beginning when no
+    reader still reads from it; with the import and its screening process reading and writing in
+    turn that moment never comes, and the log grew by the size of everything written (1.4 GB for
+    100,000 rows; every later reader pays for a long log). Once it passes WAL_LIMIT_BYTES, a
+    TRUNCATE checkpoint between batches waits for the readers of the moment, copies the log back
+    and empties it. Called outside any transaction."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    try:
+        size = os.path.getsize(f"{connection.settings_dict['NAME']}-wal")
+    except (OSError, TypeError):
+        return  # an in-memory database, or no log yet
+    if size > WAL_LIMIT_BYTES:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 @contextlib.contextmanager
 def _quiet_gc():
     """Fewer garbage collections while importing. Reference counting frees the rows a batch makes;
@@ -611,6 +635,8 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
                 _import_batch(todo, reader, lookups, ctx, lenient, bureau, user_pk, job, writer, keys, sink, state, now,
                               dry_run)
                 sizer.measured(len(todo), time.monotonic() - started)
+                if not dry_run:
+                    _bound_wal()
                 if progress:
                     progress(state)
     except FileProblem as exc:  # cannot happen after check(), unless the file changed meanwhile
@@ -626,6 +652,26 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
         audit(job.user, "ledger.import", job, file=job.name, rows=total, created=state.created,
               skipped=state.skipped, errors=state.errors)
     return state
+
+
+def _counters(bureau: Organ) -> dict:
+    """{(bureau id, year): last number} of the bureau's case counters, read without a lock."""
+    return {(b, y): last for b, y, last in CaseCounter.objects.filter(bureau_id=bureau.pk).values_list(
+        "bureau_id", "year", "last")}
+
+
+def _replay(rows, ctx, lenient, bureau, user_pk, counters: dict):
+    """The histories of `rows`, numbered on from `counters`: ([(row, sim)], [(row, errors)]).
+    Leaves the counters after the last number taken in `ctx.counters`."""
+    ctx.counters = dict(counters)
+    lenient.counters = ctx.counters
+    sims, failed = [], []
+    for row in rows:
+        try:
+            sims.append((row, history_or_errors(ctx, lenient, row, bureau, user_pk)))
+        except RowErrors as exc:
+            failed.append((row, exc.errors))
+    return sims, failed
 
 
 def _import_batch(batch, reader, lookups, ctx, lenient, bureau, user_pk, job, writer, keys, sink, state, now, dry_run):
@@ -660,20 +706,28 @@ def _import_batch(batch, reader, lookups, ctx, lenient, bureau, user_pk, job, wr
             continue
         first_seen[row.source_no] = row.number
         rows.append(row)
+    # The histories are replayed and their rows prepared before the transaction: on SQLite the
+    # transaction holds the database's write lock, which the duplicate screening process needs
+    # too. They are numbered from the bureau's counters as read now; should a registration take a
+    # number meanwhile, they are replayed again under the lock (numbers follow registration order
+    # and never skip).
+    seen = {} if dry_run else _counters(bureau)
+    sims, failed = _replay(rows, ctx, lenient, bureau, user_pk, seen)
+    prepared = writer.prepare([s for _r, s in sims]) if not dry_run else None
     with transaction.atomic():
         locked = lock_case_counters([bureau.pk]) if not dry_run else {}
-        ctx.counters = {key: c.last for key, c in locked.items()}
-        lenient.counters = ctx.counters
-        sims = []
-        for row in rows:
-            try:
-                sims.append((row, history_or_errors(ctx, lenient, row, bureau, user_pk)))
-            except RowErrors as exc:
-                for column, reason in exc.errors:
-                    sink.add(row.number, column, reason)
-                errors += 1
+        now_counters = {key: c.last for key, c in locked.items()}
+        if now_counters != seen:
+            for _r, s in sims:
+                s.release()
+            sims, failed = _replay(rows, ctx, lenient, bureau, user_pk, now_counters)
+            prepared = writer.prepare([s for _r, s in sims])
+        for row, row_errors in failed:
+            for column, reason in row_errors:
+                sink.add(row.number, column, reason)
+        errors += len(failed)
         if not dry_run:
-            writer.write([s for _r, s in sims])
+            writer.write(prepared)
             keys.insert([(bureau.pk, r.source_no, s.pk, job.pk, r.number, r.extra) for r, s in sims])
             save_case_counters(locked, ctx.counters)
             if sims:
