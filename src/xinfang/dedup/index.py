@@ -48,7 +48,7 @@ def _secret() -> bytes:
 
 
 def _digest(secret: bytes, kind: str, value: str) -> int:
-    d = hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+    d = hmac.digest(secret, f"{kind}:{value}".encode(), "sha256")  # = hmac.new(...).digest(), in one C call
     return int.from_bytes(d[:8], "little", signed=True)
 
 
@@ -111,8 +111,9 @@ def lookup_bands(rows: np.ndarray) -> dict[tuple[int, int], list[int]]:
     on. One query per few thousand distinct buckets, on SQLite and PostgreSQL alike."""
     out: dict[tuple[int, int], list[int]] = defaultdict(list)
     table = Band._meta.db_table
-    wanted = sorted({(b, int(v)) for b in range(rows.shape[1] if rows.ndim == 2 else 0)
-                     for v in rows[:, b] if v != 0}) if len(rows) else []
+    # The distinct non-zero buckets in (band, hash) order, a band at a time (np.unique sorts).
+    wanted = [(b, v) for b in range(rows.shape[1] if rows.ndim == 2 and len(rows) else 0)
+              for v in np.unique(rows[:, b]).tolist() if v != 0]
     floor = -(1 << 63)
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start:start + LOOKUP_CHUNK]
@@ -164,13 +165,6 @@ def _rows_in(sql: str, ids, chunk: int = 5000):
             yield from cur.fetchall()
 
 
-def _aware(value):
-    """A datetime read by plain SQL as the ORM would return it (SQLite stores naive UTC)."""
-    if value is not None and value.tzinfo is None and settings.USE_TZ:
-        return value.replace(tzinfo=connection.timezone)
-    return value
-
-
 def lookup_persons(keys: set[int]) -> dict[int, list[int]]:
     """{person key: [case ids]} in one query per few thousand keys."""
     out: dict[int, list[int]] = defaultdict(list)
@@ -182,18 +176,25 @@ def lookup_persons(keys: set[int]) -> dict[int, list[int]]:
 
 
 def _texts(case_ids) -> dict[int, tuple]:
-    """{case id: (title, content, bureau id, received at)}, a few thousand ids per query."""
+    """{case id: (title, content, bureau id, received at)}, a few thousand ids per query, with the
+    times as the ORM returns them (SQLite stores naive UTC)."""
     sql = f"SELECT id, title, content, bureau_id, received_at FROM {Case._meta.db_table} WHERE id IN ({{ids}})"
-    return {pk: (t, c, b, _aware(r)) for pk, t, c, b, r in _rows_in(sql, case_ids)}
+    rows = _rows_in(sql, case_ids)
+    if not settings.USE_TZ:
+        return {pk: (t, c, b, r) for pk, t, c, b, r in rows}
+    tz = connection.timezone  # settings and connection read once, not per row
+    return {pk: (t, c, b, r if r is None or r.tzinfo is not None else r.replace(tzinfo=tz))
+            for pk, t, c, b, r in rows}
 
 
 # Profiles of recently verified cases, kept across batches of one process: consecutive batches of
 # an import verify many of the same earlier cases, and building a profile costs more than
 # comparing two. An entry is reused only while the case's title and content are unchanged.
 _PROFILE_CACHE: OrderedDict[int, tuple[str, str, T.Profile]] = OrderedDict()
-# A profile takes about 200 bytes per character of normalised text (its 2- and 3-gram sets), so
-# the cache is bounded by characters: about 100 MB whatever the letters' length.
-PROFILE_CACHE_CHARS = 500_000
+# An entry takes about 20 bytes per character of normalised text (its gram array, the normalised
+# text, the title and content it was built from), so the cache is bounded by characters: about
+# 100 MB whatever the letters' length.
+PROFILE_CACHE_CHARS = 5_000_000
 _cached_chars = 0
 
 
@@ -236,7 +237,12 @@ def verify(profile: T.Profile, band_hits: dict[int, int], person_hits: set[int],
     ids = pick(band_hits, person_hits, exclude)
     if texts is None:
         texts = _texts(ids)
-    profiles = {} if profiles is None else profiles
+    return _score(profile, ids, person_hits, texts, {} if profiles is None else profiles)
+
+
+def _score(profile: T.Profile, ids: list[int], person_hits: set[int], texts: dict, profiles: dict) -> list[Found]:
+    """`verify` for candidates already picked: `texts` holds theirs (a missing one is skipped) and
+    `profiles` caches theirs."""
     found = []
     for cid in ids:
         if cid not in texts:
@@ -338,18 +344,32 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
                 cur.executemany(sql, rows[start:start + 20000])
 
 
-def write_index(case_ids: list[int], bands: np.ndarray, keys: dict[int, set[int]]) -> None:
-    """Write signatures, band rows and person keys of `case_ids` (bands[i] belongs to case_ids[i])."""
+def index_rows(case_ids: list[int], bands: np.ndarray, keys: dict[int, set[int]]) -> tuple[list, list, list]:
+    """The rows `write_index` inserts for `case_ids` (bands[i] belongs to case_ids[i]): (case id,
+    bands blob) per signature, (band, hash, case id) per non-zero band in primary-key order, and
+    (key, case id) per person key. Pure, so `plan` prepares them outside the write lock."""
+    blobs = bands.astype("<i8").tobytes()
+    width = bands.shape[1] * 8
+    signatures = [(cid, blobs[i * width:(i + 1) * width]) for i, cid in enumerate(case_ids)]
+    # Sorted by the primary key: the B-tree is filled in order, page by page (much less I/O on a
+    # large index than random inserts).
+    row, band = np.nonzero(bands)
+    hashes = bands[row, band]
+    owners = np.asarray(case_ids, dtype=np.int64)[row]
+    order = np.lexsort((owners, hashes, band))
+    band_rows = list(zip(band[order].tolist(), hashes[order].tolist(), owners[order].tolist()))
+    key_rows = [(k, cid) for cid, ks in keys.items() for k in ks]
+    return signatures, band_rows, key_rows
+
+
+def write_index(signatures: list[tuple], band_rows: list[tuple], key_rows: list[tuple]) -> None:
+    """Insert the rows `index_rows` prepared; the signatures are stamped with the time of writing."""
     from django.utils import timezone
 
     now = timezone.now()
-    _insert(Signature, ("case_id", "bands", "indexed_at"),
-            [(cid, bands[i].astype("<i8").tobytes(), now) for i, cid in enumerate(case_ids)])
-    # Sorted by the primary key: the B-tree is filled in order, page by page (much less I/O on a
-    # large index than random inserts).
-    band_rows = sorted((b, int(bands[i, b]), cid) for i, cid in enumerate(case_ids) for b in range(T.BANDS) if bands[i, b])
+    _insert(Signature, ("case_id", "bands", "indexed_at"), [(cid, blob, now) for cid, blob in signatures])
     _insert(Band, ("band", "hash", "case_id"), band_rows)
-    _insert(PersonKey, ("key", "case_id"), [(k, cid) for cid, ks in keys.items() for k in ks])
+    _insert(PersonKey, ("key", "case_id"), key_rows)
 
 
 def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
@@ -369,48 +389,87 @@ def index_cases(case_ids: list[int], *, screen: bool = True) -> int:
 
 @dataclass
 class Plan:
-    """What `index_cases` will write for a batch: index rows and the duplicates found."""
+    """What `index_cases` will write for a batch: the duplicates found, and the index rows and
+    link candidates prepared from them (build it with `Plan.of`, which prepares those)."""
 
     case_ids: list[int]
     cases: dict
     bands: np.ndarray
     keys: dict
     found_by_case: dict
+    signatures: list = field(default_factory=list)
+    band_rows: list = field(default_factory=list)
+    key_rows: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, case_ids: list[int], cases: dict, bands: np.ndarray, keys: dict, found_by_case: dict) -> Plan:
+        return cls(case_ids, cases, bands, keys, found_by_case, *index_rows(case_ids, bands, keys),
+                   _link_candidates(found_by_case, cases))
+
+
+def _indexed(case_ids) -> set[int]:
+    """The ids among `case_ids` that have a signature."""
+    sql = f"SELECT case_id FROM {Signature._meta.db_table} WHERE case_id IN ({{ids}})"
+    return {cid for (cid,) in _rows_in(sql, case_ids)}
 
 
 def plan(case_ids: list[int], *, screen: bool = True) -> Plan | None:
     """Read and score a batch without writing anything; None when every case is indexed already."""
-    case_ids = sorted(set(case_ids) - set(Signature.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)))
+    case_ids = sorted(set(case_ids) - _indexed(case_ids))
     if not case_ids:
         return None
-    cases = {pk: (t, c, b, r) for pk, t, c, b, r in Case.objects.filter(pk__in=case_ids).values_list(
-        "pk", "title", "content", "bureau_id", "received_at")}
+    cases = _texts(case_ids)
     case_ids = [cid for cid in case_ids if cid in cases]
     keys: dict[int, set[int]] = defaultdict(set)
+    # The ORM, not plain SQL: it decrypts the encrypted columns.
     for cid, name, idn, phone, addr in Petitioner.objects.filter(case_id__in=case_ids).values_list(
             "case_id", "name", "id_number", "phone", "address"):
         keys[cid] |= person_keys(name, idn, phone, addr)
     norms = [profile_norm(cases[cid][0], cases[cid][1]) for cid in case_ids]
     bands = T.band_hashes(norms)
     found = _screen_batch(case_ids, cases, bands, keys, norms) if screen else {}
-    return Plan(case_ids, cases, bands, keys, found)
+    return Plan.of(case_ids, cases, bands, keys, found)
 
 
 def apply(planned: Plan) -> int:
     """Write a plan (inside the caller's transaction); returns the number of links written. Cases
     another process indexed since the plan was made are left as that process wrote them."""
     ids = planned.case_ids
-    done = set(Signature.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
+    done = _indexed(ids)
     if done:
         keep = [i for i, cid in enumerate(ids) if cid not in done]
         ids = [ids[i] for i in keep]
-        planned = Plan(ids, planned.cases, planned.bands[keep], {c: k for c, k in planned.keys.items() if c not in done},
-                       {c: f for c, f in planned.found_by_case.items() if c not in done})
+        planned = Plan.of(ids, planned.cases, planned.bands[keep], {c: k for c, k in planned.keys.items() if c not in done},
+                          {c: f for c, f in planned.found_by_case.items() if c not in done})
     if not ids:
         return 0
-    links = _write_links(planned.found_by_case, planned.cases) if planned.found_by_case else 0
-    write_index(ids, planned.bands, planned.keys)
+    links = _write_links(planned.links) if planned.links else 0
+    write_index(planned.signatures, planned.band_rows, planned.key_rows)
     return links
+
+
+def _met_buckets(bands: np.ndarray, db_buckets: dict) -> dict[int, list[tuple[int, int]]]:
+    """{row: [(band, hash), ...]} of the buckets of `bands` that can hold a candidate: those found
+    in the index and those another row of the batch shares. Most buckets of a batch are neither,
+    and finding that with numpy, a band at a time, spares the per-case loop of `_screen_batch`
+    twenty lookups per case."""
+    in_db: dict[int, list[int]] = defaultdict(list)
+    for band, h in db_buckets:
+        in_db[band].append(h)
+    met = np.zeros(bands.shape, dtype=bool)
+    for band in range(bands.shape[1] if bands.ndim == 2 else 0):
+        column = bands[:, band]
+        _values, inverse, counts = np.unique(column, return_inverse=True, return_counts=True)
+        met[:, band] = counts[inverse] > 1
+        if in_db[band]:
+            met[:, band] |= np.isin(column, in_db[band])
+    met &= bands != 0
+    rows, cols = np.nonzero(met)  # row by row, bands in order
+    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for i, band, h in zip(rows.tolist(), cols.tolist(), bands[rows, cols].tolist()):
+        out[i].append((band, h))
+    return out
 
 
 def _screen_batch(case_ids, cases, bands, keys, norms) -> dict[int, list[Found]]:
@@ -424,56 +483,58 @@ def _screen_batch(case_ids, cases, bands, keys, norms) -> dict[int, list[Found]]
     db_buckets = lookup_bands(bands)
     all_keys = set().union(*keys.values()) if keys else set()
     db_persons = lookup_persons(all_keys) if all_keys else {}
-    batch_buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    batch_persons: dict[int, list[int]] = defaultdict(list)
-    wanted: dict[int, tuple[dict, set]] = {}
+    # Only buckets met elsewhere can give a case a candidate (most cases have none).
+    met_buckets = _met_buckets(bands, db_buckets)
+    batch_buckets: dict[tuple[int, int], list[int]] = {}
+    batch_persons: dict[int, list[int]] = {}
+    wanted: dict[int, tuple[int, list[int], set[int]]] = {}
     empty = ()
-    band_rows = bands.tolist()
     for i, cid in enumerate(case_ids):
-        bucket_keys = [(b, v) for b, v in enumerate(band_rows[i]) if v] if norms[i] else []
+        bucket_keys = met_buckets.get(i, empty) if norms[i] else empty
+        my_keys = keys.get(cid, empty)
         # Every id met in the case's buckets, counted at once (one Counter per case, not per bucket).
         met: list[int] = []
         for key in bucket_keys:
             met += db_buckets.get(key, empty)
-            mine = batch_buckets[key]
-            met += mine[-BUCKET_CAP:]
-        hits = Counter(met)
+            met += batch_buckets.get(key, empty)[-BUCKET_CAP:]
         same = set()
-        for k in keys.get(cid, ()):
+        for k in my_keys:
             same.update(db_persons.get(k, empty))
-            same.update(batch_persons[k])
+            same.update(batch_persons.get(k, empty))
         # The batch's own rows, for the cases after this one.
         for key in bucket_keys:
-            batch_buckets[key].append(cid)
-        for k in keys.get(cid, ()):
-            batch_persons[k].append(cid)
+            batch_buckets.setdefault(key, []).append(cid)
+        for k in my_keys:
+            batch_persons.setdefault(k, []).append(cid)
+        hits = Counter(met) if met else {}
         hits.pop(cid, None)
         same.discard(cid)
         if not norms[i] or not (hits or same):
             continue
-        ids = pick(hits, same, {cid})
-        wanted[cid] = ({c: hits[c] for c in ids if c in hits}, {c for c in ids if c in same})
+        wanted[cid] = (i, pick(hits, same, (cid,)), same)
     del db_buckets, batch_buckets
     # The texts of every candidate of the batch in one query (the batch's own are at hand).
-    need = {c for hits, same in wanted.values() for c in (*hits, *same)} - set(cases)
-    texts = {**_texts(need), **cases} if need else dict(cases)
+    need = {c for _i, ids, _same in wanted.values() for c in ids} - set(cases)
+    texts = {**_texts(need), **cases} if need else cases
     profiles: dict[int, T.Profile] = {}
-    position = {cid: i for i, cid in enumerate(case_ids)}
     found_by_case: dict[int, list[Found]] = {}
-    for cid, (hits, same) in wanted.items():
+    for cid, (i, ids, same) in wanted.items():
         mine = profiles.get(cid)
         if mine is None:
             title, content, _bureau, _received = cases[cid]
-            mine = profiles[cid] = _profile(cid, title, content, norms[position[cid]])
-        found = verify(mine, hits, same, exclude={cid}, texts=texts, profiles=profiles)
+            mine = profiles[cid] = _profile(cid, title, content, norms[i])
+        # The candidates are picked already: score them as `verify` would (without picking again).
+        found = _score(mine, ids, same, texts, profiles)
         if found:
             found_by_case[cid] = found
     return found_by_case
 
 
-def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
-    """Link each case to the earlier cases it duplicates (earlier = received first). A pair found
-    from both sides is linked once, from the later case."""
+def _link_candidates(found_by_case: dict[int, list[Found]], cases: dict) -> list[tuple[int, int, Found, str]]:
+    """(later, earlier, found, kind) of the links to write for the cases' duplicates, before those
+    already in the database are left out (earlier = received first): a pair found from both sides
+    once, from the later case, and the best MAX_LINKS per later case. Pure, so `plan` prepares it
+    outside the write lock."""
     pairs: dict[tuple[int, int], tuple[Found, int]] = {}
     # Enum members read once: a member lookup per pair cost as much as the rest of the loop.
     multi, repeat, joint = Kind.MULTI.value, Kind.REPEAT.value, Kind.JOINT.value
@@ -492,14 +553,19 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     per_later: dict[int, list] = defaultdict(list)
     for (later, earlier), (f, k) in pairs.items():
         per_later[later].append((f.score, earlier, f, k))
-    existing = set(_rows_in(f"SELECT case_id, earlier_id FROM {Link._meta.db_table} WHERE case_id IN ({{ids}})",
-                            per_later))
-    chosen = []
+    candidates = []
     for later, items in per_later.items():
         items.sort(key=lambda x: (-x[0], x[1]))
-        for score, earlier, f, k in items[:MAX_LINKS]:
-            if (later, earlier) not in existing:
-                chosen.append((later, earlier, f, k))
+        candidates += [(later, earlier, f, k) for _s, earlier, f, k in items[:MAX_LINKS]]
+    return candidates
+
+
+def _write_links(candidates: list[tuple[int, int, Found, str]]) -> int:
+    """Write the links `_link_candidates` chose that are not in the database yet, with the roots of
+    their repeat chains."""
+    existing = set(_rows_in(f"SELECT case_id, earlier_id FROM {Link._meta.db_table} WHERE case_id IN ({{ids}})",
+                            {later for later, _e, _f, _k in candidates}))
+    chosen = [c for c in candidates if (c[0], c[1]) not in existing]
     if not chosen:
         return 0
     roots = chain_roots({e for _, e, _, _ in chosen})
@@ -509,6 +575,7 @@ def _write_links(found_by_case: dict[int, list[Found]], cases: dict) -> int:
     from django.utils import timezone
 
     now = timezone.now()
+    repeat = Kind.REPEAT.value
     suspected = Status.SUSPECTED.value
     rows = []
     for later, earlier, f, k in chosen:

@@ -34,19 +34,25 @@ _FOLD = (_rng.randint(1, 1 << 62, size=ROWS, dtype=np.uint64) | np.uint64(1))
 # Courtesies and framing that every letter carries; they say nothing about the matter.
 _BOILERPLATE = re.compile(
     # The lookahead lets the engine skip, in one test, every position that cannot start a courtesy.
-    "(?=[尊领您你此敬谢感恳希请麻有相来网市])(?:尊敬的[^,,。:：!！]{0,8}[:：,,]?|领导(?:们)?(?:您|你)好|(?:您|你)好|此致敬礼|此致|敬礼|谢谢(?:您|你|领导)?|感谢(?:您|你)|"
+    "(?=[尊领您你此敬谢感恳希请麻有相来网市])(?:尊敬的[^,，。:：!！]{0,8}[:：,，]?|领导(?:们)?(?:您|你)好|(?:您|你)好|此致敬礼|此致|敬礼|谢谢(?:您|你|领导)?|感谢(?:您|你)|"
     "恳请|恳求|希望|请求|麻烦|有关部门|相关部门|领导|来电(?:人)?(?:称|反映)?|来信(?:人)?反映|网友|市民)")
 _KEEP = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 
 
 # Full-width letters, digits and signs to ASCII (what NFKC does for them, at a fraction of its cost).
 _WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+# Of the full-width characters only letters and digits survive normalisation: _BOILERPLATE lists
+# both widths of the signs it tests and _KEEP drops every sign. Translating a text costs more than
+# the rest of `normalise` together, and few letters carry a full-width letter or digit.
+_WIDE_ALNUM = re.compile("[０-９Ａ-Ｚａ-ｚ]")
 
 
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, courtesies removed, only CJK/letters/digits kept."""
-    text = (text or "")[:MAX_CHARS * 2].translate(_WIDTH).lower()
-    text = _BOILERPLATE.sub("", text)
+    text = (text or "")[:MAX_CHARS * 2]
+    if _WIDE_ALNUM.search(text):
+        text = text.translate(_WIDTH)
+    text = _BOILERPLATE.sub("", text.lower())
     return _KEEP.sub("", text)[:MAX_CHARS]
 
 
@@ -71,16 +77,19 @@ def _batch_shingles(norms: list[str], k: int = SHINGLE) -> tuple[np.ndarray, np.
     c = _codes("".join(padded))
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
     n = len(c) - k + 1
-    h = np.zeros(n, dtype=np.uint64)
-    for i in range(k):
-        h = h * np.uint64(1_000_003) + c[i:n + i]
+    h = c[:n].copy()
+    for i in range(1, k):
+        h *= np.uint64(1_000_003)
+        h += c[i:n + i]
     h ^= h >> np.uint64(29)
     h *= np.uint64(0xBF58476D1CE4E5B9)
     h ^= h >> np.uint64(32)
+    # A window is kept unless it starts in the last k - 1 characters of its text.
     ends = np.cumsum(lengths)
-    starts = ends - lengths
+    crossing = (ends[:, None] - np.arange(1, k)).ravel()
+    keep = np.ones(n, dtype=bool)
+    keep[crossing[crossing < n]] = False
     windows = lengths - k + 1
-    keep = np.repeat(starts, windows) + (np.arange(windows.sum()) - np.repeat(np.cumsum(windows) - windows, windows))
     run_starts = np.cumsum(windows) - windows
     return h[keep] & _MAX32, run_starts
 
@@ -139,16 +148,62 @@ def grams(norm: str, k: int) -> set[int]:
     return set(g.tolist())
 
 
+# A k-gram of a text shorter than k is the text left-padded with this code, which no character
+# has (code points end at 0x10FFFF): it equals only the same short text's, never a real k-gram.
+_NO_CHAR = np.uint64((1 << 21) - 1)
+# 3-grams carry the top bit, so in a profile's one sorted array every 2-gram comes first.
+_TAG3 = np.uint64(1 << 63)
+
+
+def _packed(codes: np.ndarray, k: int) -> np.ndarray:
+    """The k-grams of a text's code points (uint64), packed as `grams` packs them, repeats
+    included; a text shorter than k is one k-gram, padded with _NO_CHAR."""
+    if len(codes) < k:
+        codes = np.concatenate((np.full(k - len(codes), _NO_CHAR, dtype=np.uint64), codes))
+    n = len(codes) - k + 1
+    g = codes[:n]
+    for i in range(1, k):
+        g = (g << np.uint64(21)) | codes[i:n + i]
+    return g
+
+
 class Profile:
     """What the verifying similarity needs of one text, computed once per text. `norm`, when
-    given, is `normalise(title + content)` already computed by the caller."""
+    given, is `normalise(title + content)` already computed by the caller.
 
-    __slots__ = ("norm", "g2", "g3")
+    The distinct 2-grams and 3-grams are held in one sorted uint64 array (`gram_array`), not as
+    sets: it is built three times faster, two profiles are compared by one merge, and it takes a
+    tenth of the memory (and nothing for the cyclic garbage collector to walk)."""
+
+    __slots__ = ("norm", "grams", "n2", "_g3")
 
     def __init__(self, title: str, content: str, norm: str | None = None):
         self.norm = normalise(f"{title}{content}") if norm is None else norm
-        self.g2 = grams(self.norm, 2)
-        self.g3 = grams(self.norm, 3)
+        self.grams, self.n2 = gram_array(self.norm)
+        self._g3 = None
+
+    @property
+    def g3(self) -> set[int]:
+        """`grams(norm, 3)`, for callers that test single 3-grams (built on first use)."""
+        if self._g3 is None:
+            self._g3 = grams(self.norm, 3)
+        return self._g3
+
+
+def gram_array(norm: str) -> tuple[np.ndarray, int]:
+    """The distinct 2-grams and 3-grams of `norm` in one sorted uint64 array, and how many are
+    2-grams: the 2-grams first, then the 3-grams with the top bit set. As many of each, equal
+    between two texts in the same cases, as `grams(norm, 2)` and `grams(norm, 3)`."""
+    if not norm:
+        return np.zeros(0, dtype=np.uint64), 0
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    both = np.concatenate((_packed(codes, 2), _packed(codes, 3) | _TAG3))
+    both.sort()
+    first = np.empty(len(both), dtype=bool)
+    first[0] = True
+    np.not_equal(both[1:], both[:-1], out=first[1:])
+    distinct = both[first]
+    return distinct, int(np.searchsorted(distinct, _TAG3))
 
 
 def similarity(a: Profile, b: Profile) -> float:
@@ -158,15 +213,19 @@ def similarity(a: Profile, b: Profile) -> float:
     2-grams), discounted when the shorter text is too short to carry the matter.
 
     Inline arithmetic on purpose: an import verifies tens of candidates per row."""
-    a2, b2, a3, b3 = a.g2, b.g2, a.g3, b.g3
-    if not a2 or not b2:
+    n2a, n2b = a.n2, b.n2
+    if not n2a or not n2b:
         return 0.0
-    n2a, n2b = len(a2), len(b2)
-    i2 = len(a2 & b2)
+    # The grams both texts have: merged in one stable sort (a merge of two sorted runs), each
+    # common gram is a value equal to its predecessor; the 2-grams among them come first.
+    merged = np.concatenate((a.grams, b.grams))
+    merged.sort(kind="stable")
+    common = merged[1:][merged[1:] == merged[:-1]]
+    i2 = int(np.searchsorted(common, _TAG3))
+    i3 = len(common) - i2
     j2, c2 = i2 / (n2a + n2b - i2), i2 / min(n2a, n2b)
-    if a3 and b3:
-        n3a, n3b = len(a3), len(b3)
-        i3 = len(a3 & b3)
+    n3a, n3b = len(a.grams) - n2a, len(b.grams) - n2b
+    if n3a and n3b:
         j3, c3 = i3 / (n3a + n3b - i3), i3 / min(n3a, n3b)
     else:
         j3 = c3 = 0.0
