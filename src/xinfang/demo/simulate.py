@@ -42,6 +42,7 @@ from .world import DISTRICTS, STREETS, World
 
 S = State
 _OPEN = set(OPEN_STATES)
+_UNSET = object()
 
 
 class SimError(Exception):
@@ -50,6 +51,22 @@ class SimError(Exception):
 
 class Stop(Exception):
     """The case goes no further (the next step lies in the future, or the case is stalled)."""
+
+
+# Types of Event.data values that workflow._jsonable leaves as they are (it encodes dates,
+# datetimes and organs): text, numbers, flags, None and the text choices the steps record.
+_AS_IS = frozenset({str, int, bool, float, type(None), Channel, Category, State, Closure, RouteKind, HandlingRoute,
+                    Outcome, Satisfaction})
+
+
+def _event_data(data: dict) -> dict:
+    """Event.data as the services write it (workflow._jsonable). When every value is of a type
+    _jsonable would copy unchanged (most steps), `data` itself is kept: it is the step's own
+    keyword dict, nobody else's. Anything else goes through _jsonable."""
+    for v in data.values():
+        if type(v) not in _AS_IS:
+            return _jsonable(data)
+    return data
 
 
 # --------------------------------------------------------------------------- rows in memory
@@ -126,6 +143,8 @@ class CaseSim:
         self.actor = None
         self.from_state = ""
         self.pk: int | None = None  # set by the writer
+        self._today_of: object = _UNSET  # the `now` that `_today` is the local date of
+        self._today: dt.date | None = None
 
     # ---- the machinery of workflow._Step
 
@@ -136,18 +155,23 @@ class CaseSim:
     def _begin(self, name: str, at: dt.datetime, actor, kwargs: dict) -> None:
         if at > self.ctx.now:
             raise SimError(f"{name} planned in the future")
-        if self.steps and at <= self.steps[-1].at:
+        steps = self.steps
+        if steps and at <= steps[-1].at:
             raise SimError(f"{name} planned before the previous step")
         if name != "register_case":
-            transition = _SERVICE_TRANSITION[name]
-            self._check(transition, actor)
+            self._check(_SERVICE_TRANSITION[name], actor)
         self.now, self.actor = at, actor
         self.from_state = self.f.get("state", "")
         self._pending_step = Step(name, at, actor, kwargs)
 
     @property
     def today(self) -> dt.date:
-        return self.ctx.date_of(self.now)
+        """The local date of `now`. A step reads it several times (each limit it opens starts
+        today): it is converted once per moment, not at every read."""
+        now = self.now
+        if now is not self._today_of:
+            self._today, self._today_of = self.ctx.date_of(now), now
+        return self._today
 
     def _check(self, name: str, actor) -> None:
         """What access.check_transition would say (for the sweep, only the state)."""
@@ -190,8 +214,12 @@ class CaseSim:
                 d.is_open, d.met_at = False, self.now
 
     def _open_window(self, code: str) -> DeadlineRow | None:
-        rows = [d for d in self._ordered() if d.is_open and d.rule == code]
-        return rows[0] if rows else None
+        """The first open `code` row in Deadline's default ordering (started_on, then creation)."""
+        found = None
+        for d in self.deadlines:  # creation order: a later row with the same start never wins
+            if d.is_open and d.rule == code and (found is None or d.started_on < found.started_on):
+                found = d
+        return found
 
     def _ordered(self) -> list[DeadlineRow]:
         # Deadline's default ordering: started_on, then pk (creation order).
@@ -202,32 +230,50 @@ class CaseSim:
         self.links.setdefault(organ.pk, self.now)
 
     def _sync_due(self) -> None:
+        """workflow.sync_due: the earliest due date of the open duties (of equal dates, the first
+        in Deadline's ordering: started_on, then creation), else the earliest pending year."""
+        f = self.f
+        f["due_pending_year"] = None
+        if f["state"] not in _OPEN:
+            f["due_on"] = f["due_warn_on"] = None
+            return
         rules = self.ctx.rules
-        duties = [d for d in self._ordered() if d.is_open and rules[d.rule].is_duty]
-        self.f["due_pending_year"] = None
-        if not duties or self.state not in _OPEN:
-            self.f["due_on"] = self.f["due_warn_on"] = None
+        first = None
+        pending = []
+        # One pass in creation order instead of sorting: on equal due dates the earlier start
+        # wins, on equal starts the earlier row (what min() over the sorted rows picked).
+        for d in self.deadlines:
+            if d.is_open and rules[d.rule].is_duty:
+                due = d.due_on
+                if due is None:
+                    pending.append(d.pending_year)
+                elif first is None or due < first.due_on or (due == first.due_on and d.started_on < first.started_on):
+                    first = d
+        if first is None:  # no duty runs, or the running limit is pending
+            f["due_on"] = f["due_warn_on"] = None
+            if pending:
+                f["due_pending_year"] = min(pending)
             return
-        dated = [d for d in duties if d.due_on is not None]
-        if not dated:  # the running limit is pending
-            self.f["due_on"] = self.f["due_warn_on"] = None
-            self.f["due_pending_year"] = min(d.pending_year for d in duties)
-            return
-        first = min(dated, key=lambda d: d.due_on)
+        due = first.due_on
         warn = rules[first.rule].warn_days
-        self.f["due_on"] = first.due_on
-        self.f["due_warn_on"] = first.due_on - dt.timedelta(days=warn - 1) if warn else None
+        f["due_on"] = due
+        f["due_warn_on"] = due - dt.timedelta(days=warn - 1) if warn else None
 
     def _finish(self, to_state: str, *, note: str = "", target: Organ | None = None, **data) -> EventRow:
-        self.f["state"] = to_state
+        f = self.f
+        f["state"] = to_state
         self._sync_due()
-        self.f["version"] = self.f.get("version", 0) + 1
+        f["version"] = f.get("version", 0) + 1
         actor = self.actor
-        event = EventRow(_SERVICE_TRANSITION[self._pending_step.name], self.now,
-                         actor.pk if actor else None, getattr(actor, "organ_id", None) if actor else None,
-                         target.pk if target else None, self.from_state, to_state, note, _jsonable(data))
+        step = self._pending_step
+        if actor:
+            actor_id, organ_id = actor.pk, getattr(actor, "organ_id", None)
+        else:
+            actor_id = organ_id = None
+        event = EventRow(_SERVICE_TRANSITION[step.name], self.now, actor_id, organ_id, target.pk if target else None,
+                         self.from_state, to_state, note, _event_data(data))
         self.events.append(event)
-        self.steps.append(self._pending_step)
+        self.steps.append(step)
         return event
 
     def _issue(self, kind: str, organ: Organ, event: EventRow, *, addressee: str = "", for_petitioner: bool = True,
@@ -249,22 +295,30 @@ class CaseSim:
         self._begin("register_case", at, actor, {"data": data, "petitioners": petitioners})
         organ = actor.organ
         received = data["received_at"]
-        received_on = self.ctx.date_of(received)
-        rule = "route" if organ.is_bureau else "accept"
+        local = received.astimezone(self.ctx.tz)  # ctx.date_of(received), with its year
+        received_on = local.date()
+        at_bureau = organ.is_bureau
+        rule = "route" if at_bureau else "accept"
         due = self._due(rule, received_on)
-        year = received.astimezone(self.ctx.tz).year
+        year = local.year
         seq, number = self.ctx.next_number(organ, year)
         f = self.f
-        f.update(number=number, bureau=organ, year=year, seq=seq, registered_by=actor, current_organ=organ,
-                 registered_at=at, head_count=max(data.get("head_count") or 1, len(petitioners)),
-                 state=S.REGISTERED if organ.is_bureau else S.PENDING, closure="", routed_by=None, returned_from=None,
-                 handling_organ=None, route_kind="", handling_route="", outcome="", review_outcome="",
-                 assigned_due=None, report_required=False, extended=False, replied_at=None, delivered_on=None,
-                 satisfaction_organ="", satisfaction_bureau="", closed_at=None, version=0)
-        for k in ("channel", "received_at", "title", "content", "category", "topic", "region", "accused_organ"):
-            f[k] = data.get(k)
-        for k in ("skip_level", "group_visit", "major_urgent", "law_related", "same_facts"):
-            f[k] = bool(data.get(k))
+        get = data.get
+        # One update, in the order the fields were always set (the services' field order).
+        f.update({
+            "number": number, "bureau": organ, "year": year, "seq": seq, "registered_by": actor,
+            "current_organ": organ, "registered_at": at, "head_count": max(get("head_count") or 1, len(petitioners)),
+            "state": S.REGISTERED if at_bureau else S.PENDING, "closure": "", "routed_by": None, "returned_from": None,
+            "handling_organ": None, "route_kind": "", "handling_route": "", "outcome": "", "review_outcome": "",
+            "assigned_due": None, "report_required": False, "extended": False, "replied_at": None, "delivered_on": None,
+            "satisfaction_organ": "", "satisfaction_bureau": "", "closed_at": None, "version": 0,
+            "channel": get("channel"), "received_at": received, "title": get("title"), "content": get("content"),
+            "category": get("category"), "topic": get("topic"), "region": get("region"),
+            "accused_organ": get("accused_organ"),
+            "skip_level": bool(get("skip_level")), "group_visit": bool(get("group_visit")),
+            "major_urgent": bool(get("major_urgent")), "law_related": bool(get("law_related")),
+            "same_facts": bool(get("same_facts")),
+        })
         self.petitioners = petitioners
         self.links[organ.pk] = at
         self.from_state = ""
@@ -274,9 +328,10 @@ class CaseSim:
     def route_case(self, at, actor, *, kind: str, organ: Organ, note: str = "", assigned_due: dt.date | None = None) -> None:
         self._begin("route_case", at, actor, dict(kind=kind, organ=organ, note=note, assigned_due=assigned_due))
         f = self.f
+        today = self.today
         if f["same_facts"] and self.related is not None:
             raise SimError("a repeat on the same facts cannot be routed")
-        if kind == RouteKind.ASSIGN and not (assigned_due and assigned_due > self.today):
+        if kind == RouteKind.ASSIGN and not (assigned_due and assigned_due > today):
             raise SimError("交办 needs a future deadline")
         if kind != RouteKind.ASSIGN:
             assigned_due = None
@@ -295,20 +350,20 @@ class CaseSim:
             raise SimError("level-skipping visit routed")
         to_bureau = organ.is_bureau and kind in (RouteKind.FORWARD, RouteKind.ASSIGN) and not assigned_due
         if to_bureau:
-            dues = [self._due("route", self.today)]
+            dues = [self._due("route", today)]
         else:
-            dues = [self._due("accept", self.today), self._due("object", self.today)]
+            dues = [self._due("accept", today), self._due("object", today)]
         sender = f["current_organ"]
         self._close("route")
         f.update(route_kind=kind, routed_by=sender, returned_from=None, assigned_due=assigned_due,
                  report_required=kind == RouteKind.ASSIGN)
         self._move_to(organ)
         if to_bureau:
-            self._open("route", self.today, organ, dues[0])
+            self._open("route", today, organ, dues[0])
             to_state = S.REGISTERED
         else:
-            self._open("accept", self.today, organ, dues[0])
-            self._open("object", self.today, organ, dues[1])
+            self._open("accept", today, organ, dues[0])
+            self._open("object", today, organ, dues[1])
             to_state = S.PENDING
         event = self._finish(to_state, note=note, target=organ, kind=kind, assigned_due=assigned_due)
         self._issue(DocKind.ASSIGN if kind == RouteKind.ASSIGN else DocKind.FORWARD, sender, event, addressee=organ.name,
@@ -414,8 +469,12 @@ class CaseSim:
         f = self.f
         delivered_on = delivered_on or self.today
         # The acceptance date comes from the timeline (routes ①–④ run no handling limit).
-        accepted = [self.ctx.date_of(e.at) for e in self.events if e.action == "accept"]
-        if delivered_on > self.today or (accepted and delivered_on < accepted[-1]):
+        accepted = None
+        for e in reversed(self.events):
+            if e.action == "accept":
+                accepted = e.at
+                break
+        if delivered_on > self.today or (accepted is not None and delivered_on < self.ctx.date_of(accepted)):
             raise SimError("delivery date out of range")
         if f["report_required"] and not report:
             raise SimError("交办 needs its 办结报告")

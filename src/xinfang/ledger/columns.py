@@ -83,13 +83,16 @@ class CellError(Exception):
 def text(value) -> str:
     """A cell as text: numbers without a trailing .0, dates as ISO, CSV-injection quote removed
     (export writes a leading ' before = + - @, import takes it away again)."""
-    if value is None:
+    if type(value) is str:  # nearly every cell (all of a CSV's): no conversion to try
+        value = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    value = str(value).strip()
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ")
+        value = str(value).strip()
     if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
         value = value[1:]
     return value
@@ -160,8 +163,17 @@ REVIEW_STATUSES = {"复查中", "已复查", "复核中", "review", "reviewed", 
 _STATUS = {alias.lower(): code for code, aliases in STATUSES.items() for alias in aliases}
 
 
+_STATUS_SPACE = re.compile(r"[\s()]")
+
+
 def status(value: str) -> str:
-    key = re.sub(r"[\s()]", lambda m: {"(": "(", ")": ")"}.get(m.group(), ""), value).lower()
+    if type(value) is str:
+        # What the substitution below makes of it, without a call per character matched: every
+        # whitespace character removed (str.split() splits at exactly those \s matches),
+        # parentheses kept as they are.
+        key = "".join(value.split()).lower()
+    else:
+        key = _STATUS_SPACE.sub(lambda m: {"(": "(", ")": ")"}.get(m.group(), ""), value).lower()
     found = _STATUS.get(key)
     if found is None:
         allowed = " / ".join(aliases[0] for aliases in STATUSES.values())
@@ -180,35 +192,56 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[\sT]*(\d{2}):?(\d{2})(?::?(\d{
 _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 
 
+_PARSED: dict[str, tuple[dt.datetime, bool] | None] = {}  # date text → _parse_date_text(text)
+_PARSED_MAX = 4096  # entries; then it starts afresh (a ledger's rows share a few hundred dates)
+_PARSED_LONGEST = 40  # characters: longer texts are parsed every time, never kept
+
+
+def _parse_date_text(raw: str) -> tuple[dt.datetime, bool] | None:
+    """The naive moment a date cell's text names and whether it has a time of day, or None."""
+    m = _DATE.match(raw) or _COMPACT.match(raw)
+    try:
+        if m:
+            y, mo, d, h, mi, s = m.groups()
+            sec = float(s) if s else 0.0
+            return dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec)), h is not None
+        if _SERIAL.match(raw) and 1 <= float(raw) < 2958466:
+            serial = float(raw)
+            moment = _EXCEL_EPOCH + dt.timedelta(days=serial)
+            return moment.replace(microsecond=0), not serial.is_integer()
+    except (ValueError, OverflowError):
+        pass
+    return None
+
+
 def parse_datetime(key: str, value) -> tuple[dt.datetime, bool]:
     """An aware local datetime from a cell, and whether the cell held a time of day.
 
     Accepts 2026-01-05, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105, Excel serial dates (45662 or
     45662.5), each optionally with a time (14:30, 14:30:00, 14时30分), and real date cells."""
-    has_time = False
     if isinstance(value, dt.datetime):
         moment, has_time = value, value.time() != dt.time(0)
     elif isinstance(value, dt.date):
-        moment = dt.datetime.combine(value, dt.time(0))
+        moment, has_time = dt.datetime.combine(value, dt.time(0)), False
     else:
         raw = text(value)
-        m = _DATE.match(raw) or _COMPACT.match(raw)
-        try:
-            if m:
-                y, mo, d, h, mi, s = m.groups()
-                sec = float(s) if s else 0.0
-                moment = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec))
-                has_time = h is not None
-            elif _SERIAL.match(raw) and 1 <= float(raw) < 2958466:
-                serial = float(raw)
-                moment = _EXCEL_EPOCH + dt.timedelta(days=serial)
-                moment = moment.replace(microsecond=0)
-                has_time = not serial.is_integer()
-            else:
-                raise ValueError
-        except (ValueError, OverflowError):
+        # The rows of a ledger share their dates: each text is parsed once (its naive moment;
+        # the time zone, and any error message in the active language, are applied per call).
+        parsed = _PARSED.get(raw, False)
+        if parsed is False:
+            parsed = _parse_date_text(raw)
+            if len(raw) <= _PARSED_LONGEST:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[raw] = parsed
+        if parsed is None:
             raise CellError(key, _("“%(value)s”不是可识别的日期(可用 2026-01-05、2026/1/5、2026年1月5日、20260105 或 Excel 日期)。")
                             % {"value": raw[:40]}) from None
+        moment, has_time = parsed
+        if moment.year < 1950:
+            raise CellError(key, _("日期“%(value)s”早于1950年,请核对。") % {"value": moment.date()})
+        # A parsed text is naive: timezone.make_aware without its check.
+        return moment.replace(tzinfo=timezone.get_current_timezone()), has_time
     if moment.year < 1950:
         raise CellError(key, _("日期“%(value)s”早于1950年,请核对。") % {"value": moment.date()})
     if timezone.is_naive(moment):
@@ -216,11 +249,14 @@ def parse_datetime(key: str, value) -> tuple[dt.datetime, bool]:
     return moment, has_time
 
 
+_COUNT = re.compile(r"\d{1,6}")
+
+
 def parse_count(value) -> int:
     raw = text(value)
     if not raw:
         return 1
-    if not re.fullmatch(r"\d{1,6}", raw):
+    if not _COUNT.fullmatch(raw):
         raise CellError("people_count", _("人数应为正整数,当前为“%(value)s”。") % {"value": raw[:20]})
     return max(1, int(raw))
 
