@@ -7,12 +7,14 @@ bands, person keys and links with bulk inserts.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import heapq
 import hmac
 import re
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -408,6 +410,25 @@ class Plan:
                    _link_candidates(found_by_case, cases))
 
 
+@contextmanager
+def _collector_paused():
+    """Pause CPython's cyclic garbage collector for a batch's work, and resume it after.
+
+    A batch allocates a few hundred thousand short-lived containers (rows, tuples, candidate
+    lists) and no reference cycles: reference counting frees them all. The collector would still
+    run about a hundred times per batch of a thousand cases, and each of its full passes walks
+    the whole heap of a Django process (100-200 ms). Paused, it runs once after the batch, over
+    what the batch kept. Nesting and threads are safe: it is resumed only if it was running."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _indexed(case_ids) -> set[int]:
     """The ids among `case_ids` that have a signature."""
     sql = f"SELECT case_id FROM {Signature._meta.db_table} WHERE case_id IN ({{ids}})"
@@ -416,6 +437,11 @@ def _indexed(case_ids) -> set[int]:
 
 def plan(case_ids: list[int], *, screen: bool = True) -> Plan | None:
     """Read and score a batch without writing anything; None when every case is indexed already."""
+    with _collector_paused():
+        return _plan(case_ids, screen=screen)
+
+
+def _plan(case_ids: list[int], *, screen: bool) -> Plan | None:
     case_ids = sorted(set(case_ids) - _indexed(case_ids))
     if not case_ids:
         return None
@@ -435,6 +461,11 @@ def plan(case_ids: list[int], *, screen: bool = True) -> Plan | None:
 def apply(planned: Plan) -> int:
     """Write a plan (inside the caller's transaction); returns the number of links written. Cases
     another process indexed since the plan was made are left as that process wrote them."""
+    with _collector_paused():
+        return _apply(planned)
+
+
+def _apply(planned: Plan) -> int:
     ids = planned.case_ids
     done = _indexed(ids)
     if done:

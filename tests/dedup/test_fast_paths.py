@@ -1,8 +1,11 @@
-"""The text side's fast paths give what the plain definitions give: normalisation, shingles, the
-gram arrays the similarity compares, and the index rows prepared for writing."""
+"""Screening's fast paths give what the plain definitions give (normalisation, shingles, the gram
+arrays the similarity compares, the index rows prepared for writing) and leave the process as
+they found it."""
+import gc
 import itertools
 
 import numpy as np
+import pytest
 
 from xinfang.dedup import index
 from xinfang.dedup import text as T
@@ -72,3 +75,23 @@ def test_index_rows_are_in_primary_key_order():
     assert signatures == [(30, bands[0].tobytes()), (10, bands[1].tobytes()), (20, bands[2].tobytes())]
     assert band_rows == [(0, 5, 10), (0, 5, 30), (1, 7, 10), (2, -3, 30)]
     assert key_rows == [(99, 10)]
+
+
+def test_the_collector_pause_restores_the_collector():
+    assert gc.isenabled()
+    with index._collector_paused():
+        assert not gc.isenabled()
+        with index._collector_paused():  # nested: the outer pause still holds after the inner one
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), index._collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with index._collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector paused by someone else stays paused
+    finally:
+        gc.enable()
