@@ -117,6 +117,15 @@ def test_history_keeps_dates_states_replies_and_satisfaction(cast, write_csv, ru
     assert (refused.state, refused.closure, refused.current_organ) == (State.CLOSED, "not_accepted", cast.bureau)
 
 
+@pytest.mark.parametrize("written", ["已办结（答复后办结）", "已办结(答复后办结)", " 已办结 （答复后办结） "])
+def test_status_with_full_width_or_ascii_brackets(cast, write_csv, run, written):
+    path = write_csv([row("W-1", 责任单位="江州市住房和城乡建设局", 办理状态=written, 答复日期="2026-02-10",
+                          答复意见="已责成物业维修。")])
+    job, _ = run(path)
+    assert job.created == 1, errors_of(job)
+    assert Case.objects.get(ledger_row__source_no="W-1").state == State.CLOSED
+
+
 def test_reimport_is_idempotent(cast, write_csv, run):
     path = write_csv([row("R-1"), row("R-2", 证件号码=ID_B)])
     first, _ = run(path)

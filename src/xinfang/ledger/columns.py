@@ -163,17 +163,14 @@ REVIEW_STATUSES = {"复查中", "已复查", "复核中", "review", "reviewed", 
 _STATUS = {alias.lower(): code for code, aliases in STATUSES.items() for alias in aliases}
 
 
-_STATUS_SPACE = re.compile(r"[\s()]")
+
+# Full-width brackets (what a Chinese ledger usually has: 已办结（答复后办结）) read as ASCII ones.
+_BRACKETS = str.maketrans({"\uff08": "(", "\uff09": ")"})
 
 
 def status(value: str) -> str:
-    if type(value) is str:
-        # What the substitution below makes of it, without a call per character matched: every
-        # whitespace character removed (str.split() splits at exactly those \s matches),
-        # parentheses kept as they are.
-        key = "".join(value.split()).lower()
-    else:
-        key = _STATUS_SPACE.sub(lambda m: {"(": "(", ")": ")"}.get(m.group(), ""), value).lower()
+    # Every whitespace character removed (str.split() splits at exactly the characters \s matches).
+    key = "".join(str(value).split()).translate(_BRACKETS).lower()
     found = _STATUS.get(key)
     if found is None:
         allowed = " / ".join(aliases[0] for aliases in STATUSES.values())
