@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.db import connection
 
+from xinfang.cases import search
 from xinfang.cases.models import Case
 from xinfang.cases.signals import cases_created
 from xinfang.dedup import screener
@@ -49,6 +51,20 @@ def _links() -> set[tuple]:
             for c, e, kind, score in Link.objects.values_list("case_id", "earlier_id", "kind", "score")}
 
 
+def _text_index_complete() -> None:
+    """SQLite: no batch's text index is left deferred, the FTS5 index is sound, and every
+    imported case is found in it by its own content."""
+    if connection.vendor != "sqlite":
+        return
+    assert search.deferred_ranges(connection) == 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+        for pk, content in Case.objects.values_list("pk", "content"):
+            cursor.execute(f"SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH %s",
+                           [search.fts_phrase(content[:20])])
+            assert pk in {r[0] for r in cursor.fetchall()}
+
+
 def _spy_processes(monkeypatch) -> list:
     started = []
     real = screener.multiprocessing.get_context
@@ -66,10 +82,16 @@ def test_an_import_screened_alongside_links_as_the_inline_screening(monkeypatch,
     started = _spy_processes(monkeypatch)
     left, real_catch_up = [], screener.catch_up
     monkeypatch.setattr(screener, "catch_up", lambda job_id: left.append(real_catch_up(job_id)) or left[-1])
+    deferred = []
+    real_defer = search.defer_text_index
+    monkeypatch.setattr(search, "defer_text_index", lambda c, lo, hi: deferred.append((lo, hi)) or real_defer(c, lo, hi))
     job, _ = run(_ledger(write_csv), batch_size=15)
     assert (job.status, job.created) == ("done", 60)
     assert started == ["spawn"] and left == [0]  # the other process screened every case
     assert Signature.objects.count() == 60  # every case screened before the job is done
+    # SQLite: the process indexed the text of the batches the importer left to it.
+    assert bool(deferred) == (connection.vendor == "sqlite")
+    _text_index_complete()
     alongside = _links()
     assert len(alongside) >= 12  # the twelve planted repeats at least
     # The same cases screened again inline (the receiver's path), oldest first.
@@ -91,6 +113,7 @@ def test_a_failed_or_stuck_screening_process_is_made_good_by_the_importer(monkey
     assert (job.status, job.created) == ("done", 60) and started == ["spawn"]
     assert Signature.objects.count() == 60
     assert len(_links()) >= 12
+    _text_index_complete()  # the batches left to the process are indexed by the importer
 
 
 def test_a_small_import_screens_inline(monkeypatch, write_csv, run):

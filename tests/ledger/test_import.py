@@ -148,11 +148,11 @@ def test_interrupted_import_resumes_without_duplicates(cast, write_csv, run, mon
     real = importer.BatchWriter.write
     calls = {"n": 0}
 
-    def crash_on_third_batch(self, sims):
+    def crash_on_third_batch(self, sims, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("power cut")
-        return real(self, sims)
+        return real(self, sims, **kwargs)
 
     monkeypatch.setattr(importer.BatchWriter, "write", crash_on_third_batch)
     job = ImportJob.objects.create(bureau=cast.bureau, user=cast.registrar, source_path=str(path), name="x")

@@ -37,6 +37,7 @@ import pytest
 import time_machine
 
 from xinfang.cases.models import Case, CaseCounter, Event, Petitioner
+from xinfang.cases import search
 from xinfang.dedup.models import Signature
 from xinfang.ledger import tasks
 from xinfang.ledger.models import ImportJob, ImportRowError, LedgerRow
@@ -234,9 +235,16 @@ def check_whole(db: Db, job_id: int) -> SimpleNamespace:
 
 
 def check_all_screened(db: Db) -> None:
-    """Every case is in the duplicate index (screened), after the import that finished."""
+    """Every case is in the duplicate index (screened), after the import that finished; on SQLite
+    every case is in the text index too (none left deferred by the killed run) and it is sound."""
     assert db.one(f"SELECT COUNT(*) FROM {T.case} c WHERE NOT EXISTS "
                   f"(SELECT 1 FROM {T.signature} s WHERE s.case_id = c.id)") == (0,), "a case never screened"
+    if db.mark == "?":
+        assert db.one(f"SELECT COUNT(*) FROM {search.PENDING_TABLE}") == (0,), "a batch's text never indexed"
+        db.all(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+        (title, n) = db.one(f"SELECT title, COUNT(*) FROM {T.case} GROUP BY title ORDER BY 2 DESC LIMIT 1")
+        assert db.one(f"SELECT COUNT(*) FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH ?",
+                      search.fts_phrase(title)) >= (n,)
 
 
 def check_every_number_once(db: Db, numbers: list[str], prefix: str) -> None:

@@ -11,6 +11,8 @@ the ledger importer, raw SQL) is covered without Python code (migration cases.00
 - SQLite: an FTS5 external-content table `cases_case_fts` (trigram tokenizer) over
   `cases_case(title, content)`, maintained by AFTER INSERT/UPDATE/DELETE triggers. A phrase of
   trigrams matches exactly the texts containing the query (case-folded, so a superset of LIKE).
+  A large import may defer the indexing of its batches (`defer_text_index`, `index_deferred`):
+  the cases of a deferred batch are candidates of every query until they are indexed.
   A word found in more than COMMON_HITS cases is found faster by scanning newest first.
 - PostgreSQL: pg_trgm GIN indexes on `title` and `content`; the planner answers `LIKE '%q%'`
   from them (CJK characters are word characters under the UTF-8 locales we deploy with, so their
@@ -44,26 +46,50 @@ COMMON_HITS = 50_000
 
 # SQLite: the FTS5 table and the triggers that keep it equal to cases_case. An UPDATE that leaves
 # title and content alone (every workflow step) does not touch the index.
+#
+# A large import defers the indexing of its cases (`defer_text_index`): it records the id range of
+# a batch in PENDING_TABLE before inserting it, the triggers leave the cases of a recorded range
+# alone, and `index_deferred` indexes a range and removes its record in one transaction (the
+# import's duplicate screening process does this while the import writes on). Until then
+# `text_filter` finds those cases by scanning their ranges, so search results never change.
+PENDING_TABLE = "cases_case_fts_pending"
+
+
+def _not_deferred(ref: str) -> str:
+    return f"NOT EXISTS (SELECT 1 FROM {PENDING_TABLE} WHERE {ref}.id BETWEEN lo AND hi)"
+
+
 SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases_case BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases_case
+        WHEN {_not_deferred("new")} BEGIN
         INSERT INTO {FTS_TABLE}(rowid, title, content) VALUES (new.id, new.title, new.content);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases_case BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases_case
+        WHEN {_not_deferred("old")} BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
     END""",
+    # A case whose indexing is deferred is not in the index yet: nothing to delete, and its range is
+    # indexed from the table as it is then. (Case ids never change.)
     f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF id, title, content ON cases_case
-        WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.content IS NOT new.content BEGIN
+        WHEN (old.id IS NOT new.id OR old.title IS NOT new.title OR old.content IS NOT new.content)
+         AND {_not_deferred("old")} BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
         INSERT INTO {FTS_TABLE}(rowid, title, content) VALUES (new.id, new.title, new.content);
     END""",
 ]
+SQLITE_TRIGGER_NAMES = [f"{FTS_TABLE}_{t}" for t in ("ai", "ad", "au")]
+SQLITE_PENDING = f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (lo INTEGER NOT NULL, hi INTEGER NOT NULL)"
+# The whole index from the table: nothing is left deferred.
+SQLITE_REBUILD = [f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')", f"DELETE FROM {PENDING_TABLE}"]
 SQLITE_CREATE = [
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
         title, content, content='cases_case', content_rowid='id', tokenize='trigram')""",
+    SQLITE_PENDING,
     *SQLITE_TRIGGERS,
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+    *SQLITE_REBUILD,
 ]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES] + [
+    f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {PENDING_TABLE}"]
 
 POSTGRES_CREATE = [
     # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
@@ -104,12 +130,67 @@ def ensure_triggers(connection) -> bool:
         names = {row[0] for row in cursor.fetchall()}
         if FTS_TABLE not in names:
             return False  # migration not applied yet (or rolled back)
-        if {f"{FTS_TABLE}_{t}" for t in ("ai", "ad", "au")} <= names:
+        if set(SQLITE_TRIGGER_NAMES) <= names:
             return False
+        cursor.execute(SQLITE_PENDING)
         for sql in SQLITE_TRIGGERS:
             cursor.execute(sql)
-        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        for sql in SQLITE_REBUILD:
+            cursor.execute(sql)
     return True
+
+
+def upgrade_triggers(connection) -> None:
+    """Migration cases.0009: the deferrable triggers (and their table) replace the first ones."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(SQLITE_PENDING)
+        for name in SQLITE_TRIGGER_NAMES:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for sql in SQLITE_TRIGGERS:
+            cursor.execute(sql)
+
+
+def defer_text_index(connection, lo: int, hi: int) -> None:
+    """SQLite: leave the cases with ids lo..hi, about to be inserted in the caller's transaction,
+    out of the text index until `index_deferred` indexes them. Elsewhere: nothing."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {PENDING_TABLE} (lo, hi) VALUES (%s, %s)", [lo, hi])
+
+
+def deferred_ranges(connection) -> int:
+    """SQLite: how many recorded ranges wait for `index_deferred`."""
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {PENDING_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def index_deferred(connection, limit: int | None = None) -> int:
+    """SQLite: index the text of deferred cases, one recorded range per transaction (the write lock
+    is held for one batch's indexing at a time), oldest first; at most `limit` ranges. Returns the
+    number of ranges indexed. Safe to call from several processes at once."""
+    if connection.vendor != "sqlite":
+        return 0
+    from django.db import transaction
+
+    done = 0
+    while limit is None or done < limit:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            # Read under the write lock (IMMEDIATE transactions): no two callers index a range twice.
+            cursor.execute(f"SELECT rowid, lo, hi FROM {PENDING_TABLE} ORDER BY lo LIMIT 1")
+            row = cursor.fetchone()
+            if row is None:
+                break
+            key, lo, hi = row
+            cursor.execute(f"INSERT INTO {FTS_TABLE}(rowid, title, content) "
+                           f"SELECT id, title, content FROM cases_case WHERE id BETWEEN %s AND %s", [lo, hi])
+            cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE rowid = %s", [key])
+        done += 1
+    return done
 
 
 def fts_phrase(q: str) -> str:
@@ -138,7 +219,10 @@ def text_filter(qs, q: str):
         if not common:
             # The FTS5 table yields the candidate ids; `contains` rechecks them (LIKE folds ASCII
             # case only, FTS5 folds all of Unicode, so the candidates are a superset).
-            qs = qs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [phrase]))
+            # Cases whose indexing an import deferred are candidates too (their ranges are scanned).
+            qs = qs.filter(pk__in=RawSQL(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s UNION ALL "
+                f"SELECT c.id FROM {PENDING_TABLE} p JOIN cases_case c ON c.id BETWEEN p.lo AND p.hi", [phrase]))
     if len(q) < MIN_INDEXED and connection.vendor == "postgresql":
         # The trigram indexes hold nothing to look a short query up by, yet the planner, taking a
         # rare word for a selective one, reads both whole (every case a candidate, 2–6 s at a

@@ -1,7 +1,7 @@
 """Duplicate screening of a large import in a second process, while the import writes on.
 
 Screening a row (looking up its bands and person keys, scoring the candidates, writing links and
-index rows) costs a third to a half of what writing it costs. Inline, the import does both one after the
+index rows) costs about half of what writing it costs. Inline, the import does both one after the
 other on one core. With `alongside(job_id)` the importer writes its batches while a second
 process (spawned: a fresh interpreter on the same settings and database) screens the cases
 already committed, oldest first, on the other core:
@@ -18,6 +18,12 @@ already committed, oldest first, on the other core:
 
 Each case is screened against every case indexed before it, as inline. The import counts as done
 only when its cases are screened.
+
+On SQLite the process also takes over part of the text index of the import's cases (most of what
+writing a case costs there): the importer records a batch's id range as deferred
+(`cases.search.defer_text_index`) while fewer than MAX_DEFERRED batches wait, and the process
+indexes one such batch after each batch it screens (`search.index_deferred`); `catch_up` indexes
+whatever is left. Search finds deferred cases meanwhile, so nothing changes for the users.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ BATCH = 1000  # cases screened per step (as the receiver screens an import batch
 # Smaller imports screen inline: starting a process costs more than it saves.
 MIN_ROWS = int(os.environ.get("XINFANG_IMPORT_SCREEN_ALONGSIDE_ROWS") or 4000)
 POLL_SECONDS = 0.05
+MAX_DEFERRED = 2  # import batches whose text index may wait for this process at once
 
 # Per thread: a worker may run two imports at once, one with a screening process and one without.
 _local = threading.local()
@@ -44,6 +51,17 @@ _local = threading.local()
 def deferred() -> bool:
     """True while this thread's import leaves the screening of its cases to a screening process."""
     return getattr(_local, "deferred", False)
+
+
+def defer_text() -> bool:
+    """Whether the import batch being written (inside its transaction) should leave its text index
+    to the screening process: SQLite, a process running, and fewer than MAX_DEFERRED batches
+    already waiting for it (a busy process leaves the indexing to the importer)."""
+    from django.db import connection
+
+    from xinfang.cases import search
+
+    return deferred() and connection.vendor == "sqlite" and search.deferred_ranges(connection) < MAX_DEFERRED
 
 
 def _job_case_ids(job_id: int, after: int, limit: int) -> list[int]:
@@ -56,12 +74,19 @@ def _job_case_ids(job_id: int, after: int, limit: int) -> list[int]:
 def catch_up(job_id: int) -> int:
     """Screen every case not yet indexed of the job and of the bureau's other unfinished imports
     (a run killed with its screening process leaves such cases; a job counts as done only after
-    this ran), oldest first. Returns how many cases were screened."""
+    this ran), oldest first, and index any text whose indexing is still deferred. Returns how many
+    cases were screened."""
     from xinfang.ledger.models import ImportJob
 
     from . import index
     from .models import Signature
 
+    from django.db import connection
+
+    from xinfang.cases import search
+
+    # The text index of batches whose process did not get to them (SQLite).
+    search.index_deferred(connection)
     job = ImportJob.objects.filter(pk=job_id).values_list("bureau_id", flat=True).first()
     jobs = [job_id, *ImportJob.objects.filter(bureau_id=job).exclude(pk=job_id).exclude(
         status=ImportJob.Status.DONE).order_by("pk").values_list("pk", flat=True)]
@@ -86,6 +111,8 @@ def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
     `alive` counts its rounds, so the importer can tell a working process from a stuck one."""
     from django.db import connection
 
+    from xinfang.cases import search
+
     from . import index
 
     # The importer's larger SQLite page cache: the band index is read at random.
@@ -97,9 +124,15 @@ def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
         alive.value += 1
         last_round = finished.is_set()  # read before looking: rows committed before the flag are seen
         ids = _job_case_ids(job_id, after, BATCH)
+        # A batch screened, then one import batch's deferred text index (SQLite). The importer
+        # defers only while few batches wait (MAX_DEFERRED), so the two processes share that work
+        # by how busy each is.
         if ids:
             index.index_cases(ids)
             after = ids[-1]
+            search.index_deferred(connection, limit=1)
+            continue
+        if search.index_deferred(connection, limit=1):
             continue
         if last_round:
             return

@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from xinfang.cases import search
 from xinfang.cases.models import Attachment, Case, CaseCounter, CaseOrgan, Event, Petitioner
 from xinfang.deadlines.models import Deadline
 from xinfang.documents.models import NUMBER_MARKS, DocKind, Document, DocumentCounter
@@ -224,11 +225,14 @@ class BatchWriter:
                 for sim in sims for doc in sim.documents]),
         )
 
-    def write(self, batch: "list[CaseSim] | Prepared") -> None:
+    def write(self, batch: "list[CaseSim] | Prepared", *, defer_text_index: bool = False) -> None:
         """Insert the rows of a batch of sims, or of a batch `prepare`d earlier (once), inside the
-        caller's transaction; sets each sim's `pk`."""
+        caller's transaction; sets each sim's `pk`. With `defer_text_index` the cases are left out
+        of the text index until `cases.search.index_deferred` indexes them (SQLite)."""
         p = batch if isinstance(batch, Prepared) else self.prepare(batch)
         case_ids = reserve_ids(Case, len(p.sims))
+        if defer_text_index and case_ids:
+            search.defer_text_index(connection, min(case_ids), max(case_ids))
         for sim, pk in zip(p.sims, case_ids):
             sim.pk = pk
         for row in p.cases:

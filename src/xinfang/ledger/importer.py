@@ -727,7 +727,9 @@ def _import_batch(batch, reader, lookups, ctx, lenient, bureau, user_pk, job, wr
                 sink.add(row.number, column, reason)
         errors += len(failed)
         if not dry_run:
-            writer.write(prepared)
+            # With a screening process beside it, that process may also index the batch's text
+            # (on SQLite the text index is most of what writing a case costs).
+            writer.write(prepared, defer_text_index=screener.defer_text())
             keys.insert([(bureau.pk, r.source_no, s.pk, job.pk, r.number, r.extra) for r, s in sims])
             save_case_counters(locked, ctx.counters)
             if sims:
