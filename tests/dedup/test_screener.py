@@ -140,3 +140,11 @@ def test_catch_up_screens_the_cases_a_killed_run_left(write_csv, run):
     Signature.objects.filter(case_id__in=left).delete()
     assert screener.catch_up(job.pk) == 10
     assert Signature.objects.count() == 20
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_following_a_job_reads_only_the_next_cases():
+    """The process asks for the job's next cases after the last it screened, every round: the
+    (job, case) index answers in order, without reading and sorting the whole job each time."""
+    plan = LedgerRow.objects.filter(job_id=1, case_id__gt=0).order_by("case_id").values_list("case_id")[:10].explain()
+    assert "ledger_row_job_case" in plan and "TEMP B-TREE" not in plan, plan

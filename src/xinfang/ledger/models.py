@@ -103,6 +103,9 @@ class LedgerRow(models.Model):
         verbose_name = _("台账导入行")
         verbose_name_plural = _("台账导入行")
         constraints = [models.UniqueConstraint(fields=["bureau", "source_no"], name="ledger_row_unique_source_no")]
+        # A job's cases in id order: the screening process follows an import by it (dedup.screener),
+        # a few rows at a time, without reading the whole job each time.
+        indexes = [models.Index(fields=["job", "case"], name="ledger_row_job_case")]
 
 
 class ImportRowError(models.Model):
