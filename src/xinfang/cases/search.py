@@ -132,9 +132,7 @@ def ensure_triggers(connection) -> bool:
             return False  # migration not applied yet (or rolled back)
         if set(SQLITE_TRIGGER_NAMES) <= names:
             return False
-        cursor.execute(SQLITE_PENDING)
-        for sql in SQLITE_TRIGGERS:
-            cursor.execute(sql)
+        _create_triggers(cursor)
         for sql in SQLITE_REBUILD:
             cursor.execute(sql)
     return True
@@ -145,11 +143,16 @@ def upgrade_triggers(connection) -> None:
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        cursor.execute(SQLITE_PENDING)
         for name in SQLITE_TRIGGER_NAMES:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        for sql in SQLITE_TRIGGERS:
-            cursor.execute(sql)
+        _create_triggers(cursor)
+
+
+def _create_triggers(cursor) -> None:
+    """The deferred-ranges table and the triggers, where missing (SQLite)."""
+    cursor.execute(SQLITE_PENDING)
+    for sql in SQLITE_TRIGGERS:
+        cursor.execute(sql)
 
 
 def defer_text_index(connection, lo: int, hi: int) -> None:

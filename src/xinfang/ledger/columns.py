@@ -163,7 +163,6 @@ REVIEW_STATUSES = {"复查中", "已复查", "复核中", "review", "reviewed", 
 _STATUS = {alias.lower(): code for code, aliases in STATUSES.items() for alias in aliases}
 
 
-
 # Full-width brackets (what a Chinese ledger usually has: 已办结（答复后办结）) read as ASCII ones.
 _BRACKETS = str.maketrans({"\uff08": "(", "\uff09": ")"})
 
@@ -235,10 +234,6 @@ def parse_datetime(key: str, value) -> tuple[dt.datetime, bool]:
             raise CellError(key, _("“%(value)s”不是可识别的日期(可用 2026-01-05、2026/1/5、2026年1月5日、20260105 或 Excel 日期)。")
                             % {"value": raw[:40]}) from None
         moment, has_time = parsed
-        if moment.year < 1950:
-            raise CellError(key, _("日期“%(value)s”早于1950年,请核对。") % {"value": moment.date()})
-        # A parsed text is naive: timezone.make_aware without its check.
-        return moment.replace(tzinfo=timezone.get_current_timezone()), has_time
     if moment.year < 1950:
         raise CellError(key, _("日期“%(value)s”早于1950年,请核对。") % {"value": moment.date()})
     if timezone.is_naive(moment):
