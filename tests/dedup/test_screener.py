@@ -53,7 +53,10 @@ def _links() -> set[tuple]:
 
 def _text_index_complete() -> None:
     """SQLite: no batch's text index is left deferred, the FTS5 index is sound, and every
-    imported case is found in it by its own content."""
+    imported case is found in it by its own content. PostgreSQL: the import left nothing in the
+    trigram indexes' pending lists."""
+    if connection.vendor == "postgresql":
+        assert search.merge_pending(connection) == 0
     if connection.vendor != "sqlite":
         return
     assert search.deferred_ranges(connection) == 0

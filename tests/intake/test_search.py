@@ -13,8 +13,8 @@ from django.urls import reverse
 from xinfang.cases import workflow
 from xinfang.cases.access import cases_visible_to
 from xinfang.cases.models import Case, Category
-from xinfang.cases.search import (FTS_TABLE, SHORT_QUERY_DAYS, defer_text_index, deferred_ranges, ensure_triggers,
-                                  index_deferred, text_filter)
+from xinfang.cases.search import (FTS_TABLE, PENDING_LIST_KB, POSTGRES_INDEXES, SHORT_QUERY_DAYS, defer_text_index,
+                                  deferred_ranges, ensure_triggers, index_deferred, merge_pending, text_filter)
 from xinfang.intake.forms import CaseFilterForm
 
 from tests.conftest import NOW
@@ -291,6 +291,43 @@ def test_deferring_is_nothing_on_postgres_and_immediate_elsewhere(cast):
     assert found("垃圾堆积") == set(new_ids)
     index_deferred(connection)
     assert deferred_ranges(connection) == 0 and found("垃圾堆积") == set(new_ids)
+
+
+@POSTGRES
+def test_postgres_cases_wait_in_the_pending_list_and_are_found_before_and_after_the_merge(cast):
+    """The trigram indexes keep a long pending list (migration cases.0010): a registration only
+    appends to it, and `merge_pending` moves the entries into the indexes in bulk. The server
+    searches the list too, so the index answers the same before and after."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [POSTGRES_INDEXES])
+        options = dict(cursor.fetchall())
+    assert options == {name: [f"gin_pending_list_limit={PENDING_LIST_KB}"] for name in POSTGRES_INDEXES}
+    merge_pending(connection)  # whatever the fixtures wrote
+    assert merge_pending(connection) == 0
+    case = register(cast, "井盖缺失", "幸福里井盖缺失多日。")
+    bulk = _bulk_cases(cast, ["学校门口井盖缺失。", "菜市场占道经营严重。"], defer=False)
+
+    def through_the_index(q):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        return found(q)
+
+    assert through_the_index("井盖缺失") == {case.pk, bulk[0]} and through_the_index("占道经营") == {bulk[1]}
+    assert merge_pending(connection) > 0  # the three cases' entries were waiting in the lists
+    assert merge_pending(connection) == 0
+    assert through_the_index("井盖缺失") == {case.pk, bulk[0]} and through_the_index("占道经营") == {bulk[1]}
+    Case.objects.filter(pk=bulk[1]).update(content="菜市场油烟扰民。")
+    assert through_the_index("占道经营") == set() and through_the_index("油烟扰民") == {bulk[1]}
+
+
+def test_the_periodic_merge_empties_the_pending_lists(cast):
+    from xinfang.cases.tasks import merge_text_index
+
+    merge_pending(connection)
+    register(cast, "路灯不亮", "幸福里路灯损坏多日。")
+    emptied = merge_text_index.call_local()
+    assert (emptied > 0) == (connection.vendor == "postgresql")  # SQLite's index has no pending list
+    assert merge_text_index.call_local() == 0
 
 
 @POSTGRES

@@ -212,6 +212,26 @@ def test_cases_created_is_sent_per_batch_with_import_source(cast, write_csv, run
     assert seen == [("import", 2, 2), ("import", 2, 2), ("import", 1, 1)]
 
 
+def test_an_import_merges_its_text_index_entries_in_bulk(cast, write_csv, run, monkeypatch):
+    """PostgreSQL's trigram indexes keep the import's cases in their pending lists; without a
+    screening process the importer merges them every MERGE_ROWS rows and at the end, so a
+    search after the import reads no long list (cases.search.merge_pending)."""
+    from django.db import connection
+
+    from xinfang.cases import search
+
+    calls = []
+    real = search.merge_pending
+    monkeypatch.setattr(search, "MERGE_ROWS", 4)
+    monkeypatch.setattr(search, "merge_pending", lambda c: calls.append(Case.objects.count()) or real(c))
+    job, _ = run(write_csv([row(f"M-{i}", 证件号码="") for i in range(10)]), batch_size=2)
+    assert job.created == 10
+    assert calls == [4, 8, 10]  # after the batches that reach 4 and 8 rows since the last merge, and at the end
+    assert real(connection) == 0  # nothing left waiting
+    seventh = LedgerRow.objects.get(source_no="M-7").case_id
+    assert list(search.text_filter(Case.objects.all(), "第M-7号").values_list("pk", flat=True)) == [seventh]
+
+
 def test_a_failing_receiver_rolls_its_batch_back(cast, write_csv, run):
     def boom(sender, **kw):
         raise RuntimeError("dedup down")

@@ -24,6 +24,9 @@ writing a case costs there): the importer records a batch's id range as deferred
 (`cases.search.defer_text_index`) while fewer than MAX_DEFERRED batches wait, and the process
 indexes one such batch after each batch it screens (`search.index_deferred`); `catch_up` indexes
 whatever is left. Search finds deferred cases meanwhile, so nothing changes for the users.
+On PostgreSQL the import's cases wait in the trigram indexes' pending lists (which the server
+searches too), and the process merges them into the indexes every MERGE_ROWS cases it screens
+(`search.merge_pending`); the importer merges what is left when it finishes.
 """
 from __future__ import annotations
 
@@ -119,18 +122,23 @@ def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size = -65536")
-    after = 0
+    after = unmerged = 0
     while True:
         alive.value += 1
         last_round = finished.is_set()  # read before looking: rows committed before the flag are seen
         ids = _job_case_ids(job_id, after, BATCH)
         # A batch screened, then one import batch's deferred text index (SQLite). The importer
         # defers only while few batches wait (MAX_DEFERRED), so the two processes share that work
-        # by how busy each is.
+        # by how busy each is. PostgreSQL: the trigram indexes' pending lists are merged every
+        # MERGE_ROWS cases (the import's batches only append to them).
         if ids:
             index.index_cases(ids)
             after = ids[-1]
             search.index_deferred(connection, limit=1)
+            unmerged += len(ids)
+            if unmerged >= search.MERGE_ROWS:
+                search.merge_pending(connection)
+                unmerged = 0
             continue
         if search.index_deferred(connection, limit=1):
             continue

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from xinfang.audit.log import append as audit
+from xinfang.cases import search
 from xinfang.cases.models import Case
 from xinfang.cases.signals import cases_created
 from xinfang.deadlines.engine import Calendar
@@ -88,14 +89,18 @@ def load_demo(cases: int = DEFAULT_CASES, *, seed: int = DEFAULT_SEED, reset: bo
         for sim in sims:
             sim.release()
         report.written += len(sims)
+        if report.written % search.MERGE_ROWS < len(sims):
+            search.merge_pending(connection)  # PostgreSQL: in bulk, not by the inserts (cases.search)
         if progress:
             progress(min(cases, start + batch_size), cases)
     number_documents()
     if report.written:
         after_demo_load()  # a suggestion model trained on the demo's confirmed cases
     if connection.vendor == "postgresql" and report.written:
-        # Fresh planner statistics after a bulk load; without them PostgreSQL picks slow plans for
+        # The text index's pending entries into the index proper (cases.search.merge_pending), and
+        # fresh planner statistics after a bulk load; without them PostgreSQL picks slow plans for
         # the case list and inbox until autovacuum gets round to it.
+        search.merge_pending(connection)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     report.seconds = time.monotonic() - started

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.cases import search
 from xinfang.cases.models import Case, CaseCounter, Category, Closure, HandlingRoute, RouteKind, State, Topic
 from xinfang.cases.signals import cases_created
 from xinfang.cases.validators import validate_id_number, validate_phone
@@ -515,6 +516,17 @@ def _bound_wal() -> None:
             cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def _merge_text_index(unmerged: int) -> int:
+    """PostgreSQL: the import's cases wait in the trigram indexes' pending lists; without a
+    screening process to merge them (`cases.search`, MERGE_ROWS) the importer merges them itself
+    every MERGE_ROWS rows, in bulk, rather than leaving an insert to do it in small steps. Takes
+    and returns the rows written since the last merge."""
+    if screener.deferred() or unmerged < search.MERGE_ROWS:
+        return unmerged
+    search.merge_pending(connection)
+    return 0
+
+
 @contextlib.contextmanager
 def _quiet_gc():
     """Fewer garbage collections while importing. Reference counting frees the rows a batch makes;
@@ -622,6 +634,7 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
             progress(state)
 
     alongside = screener.alongside(job.pk, total, beat=screening) if save else contextlib.nullcontext()
+    unmerged = 0
     try:
         with _quiet_gc(), alongside, _bulk_settings():
             sizer = _Sizer(batch_size)
@@ -637,8 +650,13 @@ def run_import(job: ImportJob, *, batch_size: int = BATCH, dry_run: bool = False
                 sizer.measured(len(todo), time.monotonic() - started)
                 if not dry_run:
                     _bound_wal()
+                    unmerged = _merge_text_index(unmerged + len(todo))
                 if progress:
                     progress(state)
+            if not dry_run:
+                # PostgreSQL: the last batches' text index entries, merged while a screening
+                # process finishes its last batches.
+                search.merge_pending(connection)
     except FileProblem as exc:  # cannot happen after check(), unless the file changed meanwhile
         update(status=ImportJob.Status.FAILED, message=str(exc), finished_at=timezone.now())
         return state
