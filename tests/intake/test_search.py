@@ -320,6 +320,27 @@ def test_postgres_cases_wait_in_the_pending_list_and_are_found_before_and_after_
     assert through_the_index("占道经营") == set() and through_the_index("油烟扰民") == {bulk[1]}
 
 
+@POSTGRES
+def test_a_role_that_does_not_own_the_indexes_is_warned_and_its_transaction_goes_on(cast, caplog):
+    """gin_clean_pending_list needs the indexes' owner. An application role without it gets 0 and
+    a warning; the inserts' own cleanups keep the lists bounded, and nothing it did is lost."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            pytest.skip("the test role cannot create a role")
+        cursor.execute("CREATE ROLE xinfang_test_clerk")  # rolled back with the test's transaction
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO xinfang_test_clerk")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO xinfang_test_clerk")
+        cursor.execute("SET LOCAL ROLE xinfang_test_clerk")
+    case = register(cast, "井盖缺失", "幸福里井盖缺失多日。")
+    assert merge_pending(connection) == 0
+    assert "needs the owner" in caplog.text
+    assert found("井盖缺失") == {case.pk}  # the transaction is still usable
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    assert merge_pending(connection) > 0
+
+
 def test_the_periodic_merge_empties_the_pending_lists(cast):
     from xinfang.cases.tasks import merge_text_index
 
