@@ -103,8 +103,9 @@ SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES
 # its own, works with `maintenance_work_mem` and sorts many cases' entries at once: about a third
 # of that. So the trigram indexes keep a long pending list (PENDING_LIST_KB, migration
 # cases.0010), and `merge_pending` empties it: a large import's screening process every
-# MERGE_ROWS cases, the importer at the end of an import, and a periodic task
-# (`cases.tasks.merge_text_index`) for the cases registered one at a time. The list is part of
+# MERGE_ROWS cases, the importer every MERGE_ROWS rows when no screening process runs and after
+# its last batch, the demo loader likewise, and a periodic task (`cases.tasks.merge_text_index`)
+# for the cases registered one at a time. The list is part of
 # the index (queries read it too), so nothing changes for search but where the work is done.
 POSTGRES_INDEXES = ["cases_case_title_trgm", "cases_case_content_trgm"]
 PENDING_LIST_KB = 128 * 1024
