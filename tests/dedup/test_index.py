@@ -73,3 +73,19 @@ def test_a_batch_links_repeats_inside_itself_once(register):
     assert index.index_cases([b.pk, a.pk]) == 1  # as an import batch would send them
     assert list(Link.objects.values_list("case_id", "earlier_id", "kind")) == [(b.pk, a.pk, "repeat")]
     assert index.index_cases([a.pk, b.pk]) == 0  # already indexed: a rerun changes nothing
+
+
+def test_int_array_is_the_postgresql_array_literal():
+    assert index.int_array([]) == "{}"
+    assert index.int_array([3, -9223372036854775808, 0]) == "{3,-9223372036854775808,0}"
+    assert index.int_array((1, None, 2)) == "{1,NULL,2}"
+
+
+def test_rows_in_reads_thousands_of_ids_in_chunks(register):
+    """The lookups behind screening read ids a chunk at a time, as an array parameter on
+    PostgreSQL and as placeholders on SQLite, with the same rows either way."""
+    cases = [register(title=f"路灯损坏{i}", content=f"东湖区第{i}路的路灯坏了两个月,晚上出行很不安全。") for i in range(3)]
+    ids = [c.pk for c in cases] + list(range(10**9, 10**9 + 7000))  # ids that do not exist, over a chunk
+    sql = "SELECT id FROM cases_case WHERE id IN ({ids})"
+    assert sorted(pk for (pk,) in index._rows_in(sql, ids)) == sorted(c.pk for c in cases)
+    assert index._indexed(ids) == {c.pk for c in cases}  # registered cases are screened and indexed
