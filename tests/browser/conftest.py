@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -29,6 +30,11 @@ def browser_page(live_server):
         page.set_default_timeout(15000)
         page.base_url = live_server.url
         yield page
+        # Inside this block Playwright's event loop counts as running in this thread, and Django
+        # (asgiref's Local) then keeps the thread's database connections apart from those it has
+        # outside: the connections the test opened are only reachable here. Left open, they kept
+        # the test database in use, and it could not be dropped at the end of the run.
+        connections.close_all()
         context.close()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
