@@ -139,7 +139,9 @@ class Case(models.Model):
     """One petition matter from registration to closure."""
 
     number = models.CharField(_("信访事项编号"), max_length=40, unique=True)
-    bureau = models.ForeignKey(Organ, models.PROTECT, related_name="registered_cases", verbose_name=_("登记机关"))
+    # Found by the (bureau, year, seq) number constraint, which starts with it (migration 0011).
+    bureau = models.ForeignKey(Organ, models.PROTECT, related_name="registered_cases", verbose_name=_("登记机关"),
+                               db_index=False)
     year = models.PositiveSmallIntegerField(_("登记年度"))
     seq = models.PositiveIntegerField(_("年度序号"))
     channel = models.CharField(_("信访形式"), max_length=10, choices=Channel.choices)
@@ -161,7 +163,8 @@ class Case(models.Model):
     related_case = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("关联原事项"))
     same_facts = models.BooleanField(_("同一事实和理由"), default=False)
 
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.REGISTERED, db_index=True)
+    # Found by cases_case_state_due_idx (state, due_on), which starts with it (migration 0011).
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.REGISTERED)
     closure = models.CharField(_("办结方式"), max_length=12, choices=Closure.choices, blank=True)
     current_organ = models.ForeignKey(Organ, models.PROTECT, related_name="current_cases", verbose_name=_("当前机关"))
     routed_by = models.ForeignKey(Organ, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("交转机关"))
@@ -270,7 +273,8 @@ class Petitioner(models.Model):
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="petitioners", verbose_name=_("信访事项"))
     name = models.CharField(_("姓名"), max_length=50)
-    # Encrypted at rest (crypto.py, REGULATION §8); exact lookups still use the index.
+    # Encrypted at rest (crypto.py, REGULATION §8); exact lookups still use the index. Nothing can
+    # match a pattern in a ciphertext, so PostgreSQL keeps no `_like` index of them (migration 0011).
     id_number = EncryptedCharField(_("身份证号码"), max_length=18, blank=True, db_index=True)
     phone = EncryptedCharField(_("联系电话"), max_length=20, blank=True, db_index=True)
     address = EncryptedCharField(_("住址"), max_length=200, blank=True)
@@ -291,7 +295,8 @@ class CaseOrgan(models.Model):
     """Every organ a case is at or has been at: the basis of who may see it (access.py)."""
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="organ_links")
-    organ = models.ForeignKey(Organ, models.CASCADE, related_name="case_links")
+    # Found by case_organ_unique (organ, case), which starts with it (migration 0011).
+    organ = models.ForeignKey(Organ, models.CASCADE, related_name="case_links", db_index=False)
     since = models.DateTimeField(default=timezone.now)
 
     class Meta:

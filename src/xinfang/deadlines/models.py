@@ -81,13 +81,15 @@ class Deadline(models.Model):
     """
 
     case = models.ForeignKey("cases.Case", models.CASCADE, related_name="deadlines", verbose_name=_("信访事项"))
+    # A rule's code is matched exactly, never by pattern: PostgreSQL keeps no `_like` index of it.
     rule = models.ForeignKey(Rule, models.PROTECT, verbose_name=_("规则"))
     organ = models.ForeignKey("orgs.Organ", models.PROTECT, null=True, blank=True, verbose_name=_("责任机关"))
     started_on = models.DateField(_("起算日"))
     days = models.PositiveSmallIntegerField(_("天数"), help_text=_("含延期、交办指定期限"))
     extra_days = models.PositiveSmallIntegerField(_("不计入天数"), default=0, help_text=_("如复核听证时间(条例第36条)"))
     fixed_due = models.DateField(_("指定期限"), null=True, blank=True, help_text=_("交办机关指定的办结期限"))
-    due_on = models.DateField(_("到期日"), null=True, blank=True, db_index=True)
+    # Every query on it is about open deadlines (the is_open, due_on index) or one case's.
+    due_on = models.DateField(_("到期日"), null=True, blank=True)
     pending_year = models.PositiveSmallIntegerField(
         _("待录入年份"), null=True, blank=True, help_text=_("到期日落入尚未录入节假日安排的年份时,到期日待定"))
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

@@ -59,9 +59,11 @@ class Link(models.Model):
     """`case` repeats or is related to the earlier case `earlier` (judged by the system, decided by
     staff). `root` is the first case of a repeat chain, so the repeat count is one query."""
 
-    case = models.ForeignKey(Case, models.CASCADE, related_name="dedup_links", verbose_name=_("信访事项"))
+    # `case` and `root` are found by the indexes that start with them (dedup_link_unique, the
+    # (root, kind) index), so they have none of their own.
+    case = models.ForeignKey(Case, models.CASCADE, related_name="dedup_links", verbose_name=_("信访事项"), db_index=False)
     earlier = models.ForeignKey(Case, models.CASCADE, related_name="dedup_later_links", verbose_name=_("原信访事项"))
-    root = models.ForeignKey(Case, models.CASCADE, related_name="+", verbose_name=_("首次信访事项"))
+    root = models.ForeignKey(Case, models.CASCADE, related_name="+", verbose_name=_("首次信访事项"), db_index=False)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     score = models.FloatField(_("相似度"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SUSPECTED)

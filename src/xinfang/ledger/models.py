@@ -92,10 +92,11 @@ class LedgerRow(models.Model):
     """A ledger row that became a case: the source system's number (编号) and the columns this
     system has no field for (kept as they came)."""
 
-    bureau = models.ForeignKey(Organ, models.PROTECT, related_name="+", verbose_name=_("登记机关"))
+    # Both found by an index that starts with them: ledger_row_unique_source_no, ledger_row_job_case.
+    bureau = models.ForeignKey(Organ, models.PROTECT, related_name="+", verbose_name=_("登记机关"), db_index=False)
     source_no = models.CharField(_("原编号"), max_length=100)
     case = models.OneToOneField(Case, models.CASCADE, related_name="ledger_row", verbose_name=_("信访事项"))
-    job = models.ForeignKey(ImportJob, models.SET_NULL, null=True, blank=True, related_name="+")
+    job = models.ForeignKey(ImportJob, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
     row = models.PositiveIntegerField(_("行号"))
     extra = models.JSONField(_("其他列"), default=dict, blank=True)
 
