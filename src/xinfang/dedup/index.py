@@ -109,7 +109,7 @@ def int_array(values) -> str:
     """PostgreSQL: integers (None for NULL) as one array literal, "{1,2,NULL}", the parameter of a
     `%s::bigint[]` (or smallint[]) cast. psycopg dumps a list parameter element by element in
     Python, with a regular expression per element deciding on quotes; for the tens of thousands of
-    ids and band hashes of an import batch that was about a third of the screening process's own
+    ids and band hashes of an import batch that was about a fifth of the screening process's own
     time. The literal is a single join."""
     if None in values:
         return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
